@@ -1,0 +1,173 @@
+/**
+ * One table that ties, for each Microsoft cloud, the login authority, the token scope, the Defender API host,
+ * the regional hosts and the portal host together (defender-api.md §1). Operations never build URLs: they ask
+ * the transport, which asks this module. No n8n types inside.
+ */
+
+export const CLOUDS = ['commercial', 'gcc', 'gccHigh', 'dod', 'custom'] as const;
+export type CloudName = (typeof CLOUDS)[number];
+
+export const REGIONS = ['global', 'us', 'eu', 'uk', 'au', 'swa', 'ina', 'aea'] as const;
+export type RegionName = (typeof REGIONS)[number];
+
+export interface CloudEndpoints {
+	cloud: CloudName;
+	/** https://login.microsoftonline.com (no trailing slash) */
+	authorityHost: string;
+	/** `<resource>/.default` */
+	scope: string;
+	/** API base for the global region, without `/api` and without trailing slash */
+	apiBaseUrl: string;
+	/** Defender portal origin used for alert deep links */
+	portalUrl: string;
+	/** Host that serves the admin-consent page for this cloud */
+	consentHost: string;
+	/** True when the authority is not one msal-node knows (custom clouds, the emulator) */
+	customAuthority: boolean;
+}
+
+export const DEFAULT_SCOPE = 'https://api.securitycenter.microsoft.com/.default';
+
+const FIXED: Record<Exclude<CloudName, 'custom'>, Omit<CloudEndpoints, 'cloud' | 'customAuthority'>> = {
+	commercial: {
+		authorityHost: 'https://login.microsoftonline.com',
+		scope: DEFAULT_SCOPE,
+		apiBaseUrl: 'https://api.security.microsoft.com',
+		portalUrl: 'https://security.microsoft.com',
+		consentHost: 'https://login.microsoftonline.com',
+	},
+	// GCC uses the commercial login with its own API host (gov.md). The token audience is not documented by
+	// Microsoft; community scripts use the API host itself, which we default to (overridable in the credential).
+	gcc: {
+		authorityHost: 'https://login.microsoftonline.com',
+		scope: 'https://api-gcc.securitycenter.microsoft.us/.default',
+		apiBaseUrl: 'https://api-gcc.securitycenter.microsoft.us',
+		portalUrl: 'https://security.microsoft.com',
+		consentHost: 'https://login.microsoftonline.com',
+	},
+	gccHigh: {
+		authorityHost: 'https://login.microsoftonline.us',
+		scope: 'https://api-gov.securitycenter.microsoft.us/.default',
+		apiBaseUrl: 'https://api-gov.securitycenter.microsoft.us',
+		portalUrl: 'https://security.microsoft.us',
+		consentHost: 'https://login.microsoftonline.us',
+	},
+	dod: {
+		authorityHost: 'https://login.microsoftonline.us',
+		scope: 'https://api-gov.securitycenter.microsoft.us/.default',
+		apiBaseUrl: 'https://api-gov.securitycenter.microsoft.us',
+		portalUrl: 'https://security.apps.mil',
+		consentHost: 'https://login.microsoftonline.us',
+	},
+};
+
+export const CLOUD_LABELS: Record<CloudName, string> = {
+	commercial: 'Commercial (worldwide)',
+	gcc: 'US Government GCC',
+	gccHigh: 'US Government GCC High',
+	dod: 'US Government DoD',
+	custom: 'Custom',
+};
+
+export interface CloudSettings {
+	cloud?: string;
+	authorityHost?: string;
+	apiBaseUrl?: string;
+	scope?: string;
+	portalUrl?: string;
+}
+
+export class CloudConfigError extends Error {
+	constructor(
+		message: string,
+		readonly hint: string,
+	) {
+		super(message);
+		this.name = 'CloudConfigError';
+	}
+}
+
+function httpsOrigin(value: string | undefined, field: string): string {
+	const raw = (value ?? '').trim();
+	if (!raw) {
+		throw new CloudConfigError(`${field} is empty`, `Enter the https:// URL of the ${field.toLowerCase()} for the custom cloud.`);
+	}
+	let url: URL;
+	try {
+		url = new URL(raw);
+	} catch {
+		throw new CloudConfigError(`${field} "${raw}" is not a URL`, `Enter a full URL such as https://login.example.com.`);
+	}
+	if (url.protocol !== 'https:') {
+		throw new CloudConfigError(
+			`${field} must use https, got ${url.protocol.replace(':', '')}`,
+			'Tokens and alert data must never travel unencrypted: use an https:// URL.',
+		);
+	}
+	if (url.username || url.password || url.search || url.hash) {
+		throw new CloudConfigError(`${field} must not contain credentials, a query or a fragment`, 'Enter only scheme, host, port and optional path.');
+	}
+	return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/** Resolve the endpoints for the credential's cloud. Throws CloudConfigError with a hint for bad custom input. */
+export function resolveCloud(settings: CloudSettings): CloudEndpoints {
+	const cloud = (settings.cloud ?? 'commercial') as CloudName;
+	if (!CLOUDS.includes(cloud)) {
+		throw new CloudConfigError(`Unknown cloud "${String(settings.cloud)}"`, `Choose one of: ${CLOUDS.join(', ')}.`);
+	}
+	if (cloud === 'custom') {
+		const authorityHost = httpsOrigin(settings.authorityHost, 'Authority Host URL');
+		const apiBaseUrl = httpsOrigin(settings.apiBaseUrl, 'API Base URL').replace(/\/api$/i, '');
+		const scope = (settings.scope ?? '').trim() || DEFAULT_SCOPE;
+		validateScope(scope);
+		const portalUrl = settings.portalUrl?.trim() ? httpsOrigin(settings.portalUrl, 'Portal URL') : FIXED.commercial.portalUrl;
+		return { cloud, authorityHost, apiBaseUrl, scope, portalUrl, consentHost: authorityHost, customAuthority: true };
+	}
+	const fixed = FIXED[cloud];
+	const scope = (settings.scope ?? '').trim() || fixed.scope;
+	validateScope(scope);
+	return { cloud, ...fixed, scope, customAuthority: false };
+}
+
+export function validateScope(scope: string): void {
+	if (!/^https:\/\/[^\s]+\/\.default$/.test(scope)) {
+		throw new CloudConfigError(
+			`Token scope "${scope}" is not an application scope ending in /.default`,
+			'App-only tokens need a scope of the form <resource>/.default, e.g. https://api.securitycenter.microsoft.com/.default.',
+		);
+	}
+}
+
+/**
+ * API base URL for a region. Regions exist only in the commercial cloud; asking for one elsewhere is an
+ * error rather than a silent fallback (a GCC tenant's data must never be sent to a commercial host).
+ */
+export function apiBaseForRegion(endpoints: CloudEndpoints, region: string | undefined): string {
+	const r = (region ?? 'global').trim().toLowerCase() || 'global';
+	if (!REGIONS.includes(r as RegionName)) {
+		throw new CloudConfigError(`Unknown region "${region}"`, `Use one of: ${REGIONS.join(', ')}.`);
+	}
+	if (r === 'global') return endpoints.apiBaseUrl;
+	if (endpoints.cloud !== 'commercial') {
+		throw new CloudConfigError(
+			`Region "${r}" is only available in the Commercial cloud, but the credential uses ${CLOUD_LABELS[endpoints.cloud]}`,
+			endpoints.cloud === 'custom'
+				? 'Set Region to Global; a custom cloud uses the API Base URL from the credential.'
+				: 'Set Region to Global: government clouds have a single API host.',
+		);
+	}
+	return `https://${r}.api.security.microsoft.com`;
+}
+
+/** Admin-consent link a customer's administrator opens (the partner guide's form, for the chosen cloud). */
+export function consentLink(endpoints: CloudEndpoints, clientId: string): string {
+	const q = new URLSearchParams({ prompt: 'consent', client_id: clientId, response_type: 'code', sso_reload: 'true' });
+	return `${endpoints.consentHost}/common/oauth2/authorize?${q.toString()}`;
+}
+
+/** Deep link to an alert in the right portal for the cloud. */
+export function alertPortalUrl(endpoints: CloudEndpoints, alertId: string, tenantId?: string): string {
+	const tid = tenantId && /^[0-9a-f-]{36}$/i.test(tenantId) ? `?tid=${tenantId}` : '';
+	return `${endpoints.portalUrl}/alerts/${encodeURIComponent(alertId)}${tid}`;
+}

@@ -1,0 +1,102 @@
+/**
+ * Client-side pacing under Defender's documented budgets (defender-api.md §5.1), per (app, tenant, endpoint
+ * class), so a long workflow never causes a 429 of its own making. Sliding windows, like the service's.
+ * Budgets are per app + tenant, so one busy customer tenant never slows another.
+ */
+export type EndpointClass = 'alerts' | 'batchUpdate' | 'createByReference';
+
+export interface Window {
+	limit: number;
+	windowMs: number;
+}
+
+export const DOCUMENTED_BUDGETS: Record<EndpointClass, Window[]> = {
+	alerts: [
+		{ limit: 100, windowMs: 60_000 },
+		{ limit: 1500, windowMs: 3_600_000 },
+	],
+	batchUpdate: [
+		{ limit: 10, windowMs: 60_000 },
+		{ limit: 500, windowMs: 3_600_000 },
+	],
+	createByReference: [{ limit: 15, windowMs: 60_000 }],
+};
+
+const MAX_KEYS = 10_000;
+
+interface KeyState {
+	/** send times, oldest first, at most max(limit) entries */
+	sent: number[];
+	/** no request before this time (set from a Retry-After) */
+	blockedUntil: number;
+}
+
+export class Pacer {
+	private readonly keys = new Map<string, KeyState>();
+	private timeScale = 1;
+
+	constructor(private readonly now: () => number = () => Date.now()) {}
+
+	/**
+	 * Shrink every window by a factor (benchmarks and tests run the documented budgets against an emulator whose
+	 * windows are scaled the same way; production uses 1).
+	 */
+	setTimeScale(scale: number): void {
+		if (!(scale > 0)) throw new Error('time scale must be positive');
+		this.timeScale = scale;
+	}
+
+	reset(): void {
+		this.keys.clear();
+	}
+
+	private windows(cls: EndpointClass): Window[] {
+		return DOCUMENTED_BUDGETS[cls].map((w) => ({ limit: w.limit, windowMs: w.windowMs * this.timeScale }));
+	}
+
+	private state(key: string): KeyState {
+		let s = this.keys.get(key);
+		if (!s) {
+			s = { sent: [], blockedUntil: 0 };
+			this.keys.set(key, s);
+			if (this.keys.size > MAX_KEYS) {
+				const oldest = this.keys.keys().next().value;
+				if (oldest !== undefined) this.keys.delete(oldest);
+			}
+		}
+		return s;
+	}
+
+	/** Milliseconds to wait before the next request for this key may be sent (0 = now). */
+	delayFor(key: string, cls: EndpointClass): number {
+		const s = this.state(key);
+		const t = this.now();
+		let until = s.blockedUntil;
+		for (const w of this.windows(cls)) {
+			const inWindow = s.sent.filter((ts) => ts > t - w.windowMs);
+			if (inWindow.length >= w.limit) {
+				const freeAt = inWindow[inWindow.length - w.limit] + w.windowMs + 1;
+				until = Math.max(until, freeAt);
+			}
+		}
+		return Math.max(0, until - t);
+	}
+
+	/** Record that a request is being sent now. */
+	record(key: string, cls: EndpointClass): void {
+		const s = this.state(key);
+		const t = this.now();
+		s.sent.push(t);
+		const longest = Math.max(...this.windows(cls).map((w) => w.windowMs));
+		const maxKeep = Math.max(...this.windows(cls).map((w) => w.limit));
+		while (s.sent.length > 0 && (s.sent[0] <= t - longest || s.sent.length > maxKeep)) s.sent.shift();
+	}
+
+	/** The service said 429 with Retry-After: hold every request for this key until then. */
+	blockFor(key: string, ms: number): void {
+		const s = this.state(key);
+		s.blockedUntil = Math.max(s.blockedUntil, this.now() + ms);
+	}
+}
+
+export const pacer = new Pacer();

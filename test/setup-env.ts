@@ -1,0 +1,10 @@
+import 'reflect-metadata';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// n8n-core's InstanceSettings writes ~/.n8n/config on first use; keep tests out of the user's home.
+if (!process.env.N8N_USER_FOLDER) {
+	process.env.N8N_USER_FOLDER = mkdtempSync(join(tmpdir(), 'mde-n8n-'));
+}
+process.env.N8N_DIAGNOSTICS_ENABLED = 'false';
