@@ -13,7 +13,7 @@ status=0
 echo "== lint"; npx eslint . || status=1
 echo "== type-check"; npx tsc -p tsconfig.json --noEmit || status=1
 echo "== unit + engine tests"
-npx jest --json --outputFile=artifacts/jest-unit.json || status=1
+bash scripts/jest.sh --json --outputFile="$PWD/artifacts/jest-unit.json" || status=1
 if [ "${SKIP_E2E:-0}" != "1" ]; then
   echo "== end-to-end tests (real n8n)"
   bash scripts/e2e.sh --json --outputFile="$PWD/artifacts/jest-e2e.json" || status=1

@@ -1,0 +1,711 @@
+/**
+ * Property-based proof of the polling algorithm against a pure in-memory model of `GET /api/alerts`
+ * (not the HTTPS emulator). The model has late arrivals (visibility time ≥ field time), many equal
+ * timestamps, distinct instants that differ only in the 4th–7th fraction digit (equal for `Date`),
+ * updates over time, fetch failures, deadlines, restarts, and n8n's legacy persistence (a restart drops
+ * the static-data changes of every poll that returned no items since the last emitting poll).
+ *
+ * The same harness runs deliberately broken pollers and asserts that fast-check finds a counterexample,
+ * so the properties are proven able to fail.
+ */
+import fc from 'fast-check';
+import { isDeepStrictEqual } from 'node:util';
+
+import {
+	addMilliseconds,
+	fromTicks,
+	normalizeTimestamp,
+	toTicks,
+} from '../../nodes/MicrosoftDefenderForEndpoint/helpers/timestamps';
+import {
+	type AlertRecord,
+	CREATION_DEFAULTS,
+	type EventKind,
+	type FetchPage,
+	type PageRequest,
+	type PollOptions,
+	type PollResult,
+	type StreamState,
+	WATCH_FIELDS,
+	type WatchField,
+	createStreamState,
+	fieldFor,
+	pollStream,
+	windowStart,
+} from '../../nodes/MicrosoftDefenderForEndpoint/trigger/poller';
+
+type Poller = (state: StreamState, fetchPage: FetchPage, options: PollOptions) => Promise<PollResult>;
+
+const BASE = toTicks('2025-03-04T09:15:22.0000000Z');
+const T_MS = 10_000; // ticks per millisecond
+const FAR = 1_000_000_000; // "settle" clock: everything is visible
+
+// ---------------------------------------------------------------- model
+
+interface MVersion {
+	lut: number; // field ticks relative to BASE
+	vis: number; // visible from this clock value
+	status: string;
+	classification: string | null;
+	determination: string | null;
+	assignedTo: string | null;
+	comments: number;
+	severity: string;
+}
+interface MAlert {
+	id: string;
+	ord: number; // stable tie order
+	c: number; // alertCreationTime ticks
+	fmt: number; // textual format of its timestamps
+	versions: MVersion[];
+}
+interface Step {
+	dt: number;
+	fail?: number; // throw on this page number of the poll
+	deadline?: number; // deadline() true after this many checks
+	restart: 'none' | 'json' | 'legacy';
+}
+interface Scenario {
+	kind: EventKind;
+	alerts: MAlert[];
+	start: number;
+	overlapMs: number;
+	pageSize: number;
+	maxItems: number;
+	clock0: number;
+	polls: Step[];
+	watchFields?: WatchField[];
+	maxSeen?: number;
+	maxFingerprints?: number;
+}
+
+function iso(offset: number, fmt: number): string {
+	const canon = fromTicks(BASE + BigInt(offset));
+	if (fmt === 1) return canon.replace(/\.?0+Z$/, 'Z'); // `…22.123Z`, `…22Z`
+	if (fmt === 2) return canon.replace('Z', '00Z'); // 9 digits
+	if (fmt === 3) return canon.replace('Z', '+00:00');
+	return canon;
+}
+const rel = (ts: string) => Number(toTicks(ts) - BASE);
+const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+
+function currentIndex(a: MAlert, clock: number): number {
+	let k = -1;
+	a.versions.forEach((v, i) => {
+		if (v.vis <= clock) k = i;
+	});
+	return k;
+}
+const firstVisible = (a: MAlert) => Math.min(...a.versions.map((v) => v.vis));
+
+function record(a: MAlert, k: number): AlertRecord {
+	const v = a.versions[k];
+	return {
+		id: a.id,
+		alertCreationTime: iso(a.c, a.fmt),
+		lastUpdateTime: iso(v.lut, a.fmt),
+		status: v.status,
+		classification: v.classification,
+		determination: v.determination,
+		assignedTo: v.assignedTo,
+		severity: v.severity,
+		comments: Array.from({ length: v.comments }, (_, i) => ({ comment: `c${i}`, createdBy: 'x', createdTime: iso(v.lut, 0) })),
+	};
+}
+const sameWatched = (a: Record<WatchField, unknown>, b: Record<WatchField, unknown>, fields: readonly WatchField[]) =>
+	fields.every((f) => a[f] === b[f]);
+const proj = (v: MVersion): Record<WatchField, unknown> => ({
+	status: v.status,
+	classification: v.classification,
+	determination: v.determination,
+	assignedTo: v.assignedTo,
+	comments: v.comments,
+});
+
+class FakeServer {
+	clock = 0;
+	pageNo = 0;
+	fetches = 0;
+	failAt?: number;
+	protocol: string[] = [];
+	constructor(
+		readonly alerts: MAlert[],
+		readonly kind: EventKind,
+		readonly pageSize: number,
+	) {}
+
+	/** Visible rows: alert, its current version, field ticks. */
+	visible(): Array<{ a: MAlert; k: number; t: number }> {
+		const rows: Array<{ a: MAlert; k: number; t: number }> = [];
+		for (const a of this.alerts) {
+			const k = currentIndex(a, this.clock);
+			if (k >= 0) rows.push({ a, k, t: this.kind === 'created' ? a.c : a.versions[k].lut });
+		}
+		return rows;
+	}
+
+	fetchPage: FetchPage = async (req: PageRequest) => {
+		this.fetches++;
+		this.pageNo++;
+		if (this.failAt === this.pageNo) throw new Error(`injected failure on page ${this.pageNo}`);
+		if (req.field !== fieldFor(this.kind) || req.order !== 'asc' || req.top !== this.pageSize) {
+			this.protocol.push(`bad request ${JSON.stringify(req)}`);
+		}
+		if (normalizeTimestamp(req.from) !== req.from || !Number.isInteger(req.skip) || req.skip < 0) {
+			this.protocol.push(`bad bound ${JSON.stringify(req)}`);
+		}
+		if (req.skip > 0) hit('skip inside a tie group larger than a page');
+		const from = rel(req.from);
+		return this.visible()
+			.filter((r) => r.t >= from)
+			.sort((x, y) => x.t - y.t || x.a.ord - y.a.ord || (x.a.id < y.a.id ? -1 : 1))
+			.slice(req.skip, req.skip + req.top)
+			.map((r) => record(r.a, r.k));
+	};
+}
+
+// ---------------------------------------------------------------- harness
+
+/** How often the generated scenarios reach each corner case (asserted > 0 below). */
+const stats: Record<string, number> = {};
+const hit = (name: string, n = 1) => {
+	stats[name] = (stats[name] ?? 0) + n;
+};
+
+interface RunFlags {
+	strict: boolean; // structural checks of the real module's state
+	exactWatch: boolean; // changedFields/previous must match the model exactly (no fingerprint eviction)
+	allowLossOnOverflow: boolean;
+}
+
+/** Runs a scenario and returns the list of violated properties (empty = pass). */
+async function runScenario(poller: Poller, sc: Scenario, flags: RunFlags): Promise<string[]> {
+	const v: string[] = [];
+	const server = new FakeServer(sc.alerts, sc.kind, sc.pageSize);
+	const byId = new Map(sc.alerts.map((a) => [a.id, a]));
+	const overlapT = sc.overlapMs * T_MS;
+	const options: PollOptions = {
+		pageSize: sc.pageSize,
+		maxItems: sc.maxItems,
+		overlapMs: sc.overlapMs,
+		watchFields: sc.watchFields,
+		maxSeen: sc.maxSeen,
+		maxFingerprints: sc.maxFingerprints,
+	};
+	let memory = createStreamState(sc.kind, iso(sc.start, 0));
+	let saved = clone(memory);
+	const count = new Map<string, number>();
+	const lastEmitted = new Map<string, Record<WatchField, unknown>>();
+	const keyOf = (a: MAlert, k: number) => (sc.kind === 'created' ? a.id : `${a.id}@${a.versions[k].lut}`);
+	const overflowed = () => (memory.seenOverflow ?? 0) > 0 || (saved.seenOverflow ?? 0) > 0;
+
+	/** Guaranteed: field ≥ start and visible within `overlap` of its field time. */
+	const guaranteed = (a: MAlert, k: number) =>
+		sc.kind === 'created'
+			? a.c >= sc.start && firstVisible(a) - a.c <= overlapT
+			: a.versions[k].lut >= sc.start && a.versions[k].vis - a.versions[k].lut <= overlapT;
+
+	const poll = async (clock: number, step?: Step): Promise<PollResult | undefined> => {
+		server.clock = clock;
+		server.pageNo = 0;
+		server.failAt = step?.fail;
+		let checks = 0;
+		const deadline = step?.deadline === undefined ? undefined : () => checks++ >= step.deadline!;
+		const input = memory;
+		const before = clone(input);
+		let r: PollResult;
+		try {
+			r = await poller(input, server.fetchPage, { ...options, deadline });
+		} catch (e) {
+			if (step?.fail === undefined) v.push(`unexpected rejection: ${String(e)}`);
+			return undefined;
+		}
+		if (flags.strict && !isDeepStrictEqual(input, before)) v.push('input state mutated');
+		let prevT = -Infinity;
+		for (const e of r.emitted) {
+			const a = byId.get(e.alert.id);
+			const t = rel(String(e.alert[fieldFor(sc.kind)]));
+			if (t < prevT) v.push('emitted order decreases within a poll');
+			prevT = t;
+			if (t < sc.start) v.push(`emitted outside the filter: ${e.alert.id}`);
+			const k = a ? currentIndex(a, clock) : -1;
+			const fieldT = a && k >= 0 ? (sc.kind === 'created' ? a.c : a.versions[k].lut) : NaN;
+			if (!a || k < 0 || fieldT !== t) {
+				v.push(`emitted an event that does not exist: ${e.alert.id}@${t}`);
+				continue;
+			}
+			const key = keyOf(a, k);
+			count.set(key, (count.get(key) ?? 0) + 1);
+			if (count.get(key)! > 1) v.push(`duplicate ${key}`);
+			if (sc.kind === 'updated' && sc.watchFields) {
+				const p = proj(a.versions[k]);
+				const last = lastEmitted.get(a.id) ?? CREATION_DEFAULTS;
+				const expected = WATCH_FIELDS.filter((f) => sc.watchFields!.includes(f) && p[f] !== last[f]);
+				if (flags.exactWatch) {
+					if (expected.length === 0) v.push(`emitted without a watched change: ${key}`);
+					if (!isDeepStrictEqual(e.changedFields, expected)) v.push(`changedFields ${String(e.changedFields)} ≠ ${String(expected)}`);
+					for (const f of expected) if (e.previous?.[f] !== last[f]) v.push(`previous.${f} wrong for ${key}`);
+					if (typeof e.previousKnown !== 'boolean' || (e.previousKnown === false && lastEmitted.has(a.id))) {
+						v.push(`previousKnown ${String(e.previousKnown)} although ${a.id} was emitted before`);
+					}
+				}
+				lastEmitted.set(a.id, p);
+			} else if (e.changedFields !== undefined) {
+				v.push('changedFields set without watchFields');
+			}
+		}
+		if (r.stoppedBy === 'error' && r.emitted.length === 0) v.push('error result without items');
+		if (r.stoppedBy) hit(`stopped by ${r.stoppedBy}`);
+		if (r.suppressed > 0) hit('versions suppressed (no watched change)');
+		if (r.stoppedBy === 'maxItems' && server.visible().length > 3 * sc.pageSize) hit('backlog > 3 pages and > maxItems');
+		const ms = new Map<number, Set<number>>();
+		for (const e of r.emitted) {
+			const t = rel(String(e.alert[fieldFor(sc.kind)]));
+			const set = ms.get(Math.floor(t / T_MS)) ?? new Set<number>();
+			ms.set(Math.floor(t / T_MS), set.add(t));
+		}
+		if ([...ms.values()].some((set) => set.size > 1)) hit('distinct instants in one millisecond emitted');
+		// n8n persistence: saved only together with emitted items; memory keeps the rest.
+		if (r.emitted.length > 0) saved = clone(r.state);
+		memory = r.state;
+		if (flags.strict) structural(input, r, clock);
+		if (r.drained && !(flags.allowLossOnOverflow && overflowed())) {
+			for (const row of server.visible()) {
+				if (!guaranteed(row.a, row.k)) continue;
+				const key = keyOf(row.a, row.k);
+				if (sc.kind === 'updated' && sc.watchFields) {
+					if (flags.exactWatch && !sameWatched(lastEmitted.get(row.a.id) ?? CREATION_DEFAULTS, proj(row.a.versions[row.k]), sc.watchFields)) {
+						v.push(`drained poll did not deliver the watched state of ${key}`);
+					}
+				} else if (!count.get(key)) {
+					v.push(`drained poll left ${key} unemitted`);
+				}
+			}
+		}
+		return r;
+	};
+
+	const structural = (input: StreamState, r: PollResult, clock: number) => {
+		const s = r.state;
+		if (!isDeepStrictEqual(clone(s), s)) v.push('state is not JSON round-trip safe');
+		const cur = rel(s.cursor);
+		const floor = rel(s.floor);
+		if (s.cursor !== normalizeTimestamp(s.cursor) || s.floor !== normalizeTimestamp(s.floor)) v.push('state timestamps not canonical');
+		if (cur < rel(input.cursor) || floor < rel(input.floor)) v.push('cursor or floor moved back');
+		if (floor < sc.start || floor < cur - overlapT) v.push('floor below max(start, cursor − overlap)');
+		const entries = Object.entries(s.seen);
+		const maxSeen = sc.maxSeen ?? 20000;
+		if (entries.length > maxSeen && new Set(entries.map((e) => e[1])).size > 1) v.push(`seen ${entries.length} > maxSeen ${maxSeen}`);
+		for (const [key, ts] of entries) {
+			const t = rel(ts);
+			if (t < floor || t > cur) v.push(`seen entry ${key} outside [floor, cursor]`);
+			// each entry is a real event inside the window (so |seen| ≤ events inside the overlap window)
+			const id = sc.kind === 'created' ? key : key.slice(0, key.lastIndexOf('@'));
+			const a = byId.get(id);
+			const ok = a && (sc.kind === 'created' ? a.c === t : a.versions.some((x) => x.lut === t && `${id}@${ts}` === key));
+			if (!ok) v.push(`seen entry ${key} is not a real event`);
+		}
+		const fps = s.fingerprints ? Object.keys(s.fingerprints).length : 0;
+		if (fps > (sc.maxFingerprints ?? 10000)) v.push(`fingerprints ${fps} > cap`);
+		if (r.stoppedBy === undefined && !r.drained) v.push('not drained but no stop reason');
+		if (r.stoppedBy === 'maxItems' && r.emitted.length !== sc.maxItems) v.push('stopped by maxItems below maxItems');
+		// Without watch mode a poll that emits nothing changes nothing, so n8n's "save only when items are
+		// emitted" loses nothing. (Watch mode: only suppressed versions, which are re-decided identically.)
+		if (r.emitted.length === 0 && !sc.watchFields && !isDeepStrictEqual(r.state, input)) v.push('empty poll changed the state');
+		void clock;
+	};
+
+	let clock = sc.clock0;
+	for (const step of sc.polls) {
+		clock += step.dt;
+		if (step.restart === 'json') memory = clone(memory);
+		if (step.restart === 'legacy') {
+			if (!isDeepStrictEqual(memory, saved)) hit('legacy restart rolled state back');
+			memory = clone(saved);
+		}
+		await poll(clock, step);
+	}
+	// Settle: everything visible, no failures, no deadlines, until an idle poll.
+	memory = clone(saved); // one more legacy restart for good measure
+	const events = sc.alerts.reduce((n, a) => n + a.versions.length, 0);
+	for (let i = 0; ; i++) {
+		if (i > events + 5) {
+			v.push('did not settle (stalled or looping)');
+			break;
+		}
+		const prev = memory;
+		const r = await poll(FAR);
+		if (r && r.drained && r.emitted.length === 0 && isDeepStrictEqual(r.state, prev)) break;
+	}
+	server.clock = FAR;
+	for (const a of sc.alerts) {
+		const k = currentIndex(a, FAR);
+		const key = keyOf(a, k);
+		if (!guaranteed(a, k)) {
+			hit('alert outside the guarantee (late beyond overlap or before start)');
+			continue;
+		}
+		if (count.get(key) && (sc.kind === 'created' ? firstVisible(a) > a.c : a.versions[k].vis > a.versions[k].lut)) {
+			hit('late arrival inside the overlap delivered');
+		}
+		if (sc.kind === 'updated' && sc.watchFields) {
+			if (flags.exactWatch && !sameWatched(lastEmitted.get(a.id) ?? CREATION_DEFAULTS, proj(a.versions[k]), sc.watchFields)) {
+				v.push(`final watched state of ${a.id} never delivered`);
+			}
+		} else if (count.get(key) !== 1 && !(flags.allowLossOnOverflow && overflowed() && !count.get(key))) {
+			v.push(`${key} emitted ${count.get(key) ?? 0} times (expected exactly once)`);
+		}
+	}
+	if (flags.strict && v.length === 0) {
+		// Idle poll: deep-equal state; exactly one fetch while the window holds fewer than pageSize items.
+		const before = server.fetches;
+		const r = await poller(memory, server.fetchPage, options);
+		const from = rel(windowStart(memory, sc.overlapMs));
+		const inWindow = server.visible().filter((row) => row.t >= from).length;
+		if (r.emitted.length !== 0 || !isDeepStrictEqual(r.state, memory)) v.push('idle poll changed state or emitted');
+		if (inWindow < sc.pageSize && server.fetches - before !== 1) v.push(`idle poll fetched ${server.fetches - before} pages`);
+	}
+	if ((memory.seenOverflow ?? 0) > 0) hit('seen overflow');
+	v.push(...server.protocol);
+	return v;
+}
+
+// ---------------------------------------------------------------- generators
+
+const SUBS = [0, 1, 7, 10, 99, 100, 999, 5000]; // sub-millisecond ticks: equal for Date, distinct here
+const instantArb = fc
+	.tuple(fc.integer({ min: 0, max: 12 }), fc.constantFrom(...SUBS))
+	.map(([ms, sub]) => ms * T_MS + sub);
+const poolArb = fc.oneof(
+	fc.uniqueArray(instantArb, { minLength: 1, maxLength: 3 }), // huge tie groups
+	fc.uniqueArray(instantArb, { minLength: 2, maxLength: 12 }),
+);
+const delayArb = fc.oneof(
+	{ weight: 4, arbitrary: fc.constant(0) },
+	{ weight: 2, arbitrary: fc.integer({ min: 0, max: 6 * T_MS }) },
+	{ weight: 1, arbitrary: fc.constantFrom(T_MS, 2 * T_MS, 5 * T_MS, 5 * T_MS + 1) }, // exactly at the edge
+);
+const stepArb: fc.Arbitrary<Step> = fc.record({
+	dt: fc.integer({ min: 0, max: 3 * T_MS }),
+	fail: fc.oneof({ weight: 5, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }) }),
+	deadline: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }) }),
+	restart: fc.constantFrom<Step['restart']>('none', 'none', 'none', 'json', 'legacy', 'legacy'),
+});
+const common = {
+	start: fc.constantFrom(0, 2 * T_MS, 2 * T_MS + 7),
+	overlapMs: fc.constantFrom(0, 1, 2, 5),
+	pageSize: fc.integer({ min: 1, max: 7 }),
+	maxItems: fc.integer({ min: 1, max: 10 }),
+	clock0: fc.constantFrom(0, 13 * T_MS), // 13 ms: a backlog of everything at the first poll
+	polls: fc.array(stepArb, { minLength: 1, maxLength: 25 }),
+};
+
+const base = (over: Partial<MVersion> = {}): Omit<MVersion, 'lut' | 'vis'> => ({
+	status: 'New',
+	classification: null,
+	determination: null,
+	assignedTo: null,
+	comments: 0,
+	severity: 'Low',
+	...over,
+});
+
+function createdScenario(extra: { maxSeen?: fc.Arbitrary<number | undefined> } = {}): fc.Arbitrary<Scenario> {
+	return fc
+		.record({
+			...common,
+			pool: poolArb,
+			specs: fc.array(fc.record({ i: fc.nat(), delay: delayArb, fmt: fc.integer({ min: 0, max: 3 }), ord: fc.nat(5) }), {
+				maxLength: 45,
+			}),
+			maxSeen: extra.maxSeen ?? fc.constant(undefined),
+		})
+		.map(({ pool, specs, ...rest }) => ({
+			...rest,
+			kind: 'created' as const,
+			alerts: specs.map((s, n) => {
+				const c = pool[s.i % pool.length];
+				return { id: `da${n}_${s.i % 7}`, ord: s.ord, c, fmt: s.fmt, versions: [{ lut: c, vis: c + s.delay, ...base() }] };
+			}),
+		}));
+}
+
+const KEEP = undefined;
+const changeArb = fc.record({
+	status: fc.constantFrom(KEEP, 'New', 'InProgress', 'Resolved'),
+	assignedTo: fc.constantFrom(KEEP, null, 'a@contoso.com', 'b@contoso.com'),
+	classification: fc.constantFrom(KEEP, KEEP, null, 'TruePositive'),
+	determination: fc.constantFrom(KEEP, KEEP, 'Malware'),
+	comment: fc.boolean(),
+	severity: fc.constantFrom(KEEP, 'Low', 'High'),
+});
+
+function updatedScenario(opts: {
+	watch: boolean;
+	maxSeen?: fc.Arbitrary<number | undefined>;
+	maxFingerprints?: fc.Arbitrary<number | undefined>;
+}): fc.Arbitrary<Scenario> {
+	return fc
+		.record({
+			...common,
+			pool: poolArb,
+			specs: fc.array(
+				fc.record({
+					i: fc.nat(),
+					delay: delayArb,
+					fmt: fc.integer({ min: 0, max: 3 }),
+					ord: fc.nat(5),
+					initial: fc.record({ status: fc.constantFrom('New', 'New', 'InProgress'), assignedTo: fc.constantFrom(null, null, 'a@contoso.com') }),
+					updates: fc.array(
+						fc.record({ j: fc.nat(), gap: fc.constantFrom(1, 7, 100, 999, T_MS, 2 * T_MS), delay: delayArb, change: changeArb }),
+						{ maxLength: 4 },
+					),
+				}),
+				{ maxLength: 25 },
+			),
+			watchFields: opts.watch ? fc.subarray([...WATCH_FIELDS], { minLength: 1 }) : fc.constant(undefined),
+			maxSeen: opts.maxSeen ?? fc.constant(undefined),
+			maxFingerprints: opts.maxFingerprints ?? fc.constant(undefined),
+		})
+		.map(({ pool, specs, ...rest }) => ({
+			...rest,
+			kind: 'updated' as const,
+			alerts: specs.map((s, n) => {
+				const c = pool[s.i % pool.length];
+				const versions: MVersion[] = [{ lut: c, vis: c + s.delay, ...base(s.initial) }];
+				for (const u of s.updates) {
+					const prev = versions[versions.length - 1];
+					const candidate = pool[u.j % pool.length];
+					const lut = candidate > prev.lut ? candidate : prev.lut + u.gap;
+					const ch = u.change;
+					versions.push({
+						lut,
+						vis: lut + u.delay,
+						status: ch.status ?? prev.status,
+						assignedTo: ch.assignedTo === KEEP ? prev.assignedTo : ch.assignedTo,
+						classification: ch.classification === KEEP ? prev.classification : ch.classification,
+						determination: ch.determination ?? prev.determination,
+						comments: prev.comments + (ch.comment ? 1 : 0),
+						severity: ch.severity ?? prev.severity,
+					});
+				}
+				return { id: `da${n}_${s.i % 7}`, ord: s.ord, c, fmt: s.fmt, versions };
+			}),
+		}));
+}
+
+const STRICT: RunFlags = { strict: true, exactWatch: true, allowLossOnOverflow: false };
+
+async function holds(poller: Poller, sc: Scenario, flags: RunFlags = STRICT): Promise<void> {
+	const violations = await runScenario(poller, sc, flags);
+	if (violations.length > 0) throw new Error(violations.slice(0, 5).join('\n'));
+}
+
+// ---------------------------------------------------------------- naive pollers (must fail)
+
+const tsOf = (a: AlertRecord, kind: EventKind) => String(a[fieldFor(kind)]);
+
+/** XSOAR/R7 style: strict `gt cursor`, no overlap, no seen set, one page per poll (exact ticks). */
+const gtNoOverlap: Poller = async (state, fetchPage, o) => {
+	const field = fieldFor(state.kind);
+	const from = fromTicks(toTicks(state.cursor) + 1n);
+	const page = await fetchPage({ field, from, skip: 0, top: o.pageSize, order: 'asc' });
+	const fresh = page.slice(0, o.maxItems);
+	const cursor = fresh.length ? normalizeTimestamp(tsOf(fresh[fresh.length - 1], state.kind)) : state.cursor;
+	return {
+		emitted: fresh.map((alert) => ({ alert })),
+		state: { ...state, cursor, floor: cursor },
+		pagesFetched: 1,
+		drained: page.length < o.pageSize && fresh.length === page.length,
+		skippedInvalid: 0,
+		suppressed: 0,
+	};
+};
+
+/** The same, but the cursor goes through JS Date (ms) and the next query starts 1 ms later. */
+const dateGt: Poller = async (state, fetchPage, o) => {
+	const field = fieldFor(state.kind);
+	const ms = (ts: string) => Number(toTicks(ts) / 10_000n); // what `new Date(ts).getTime()` gives
+	const from = normalizeTimestamp(new Date(ms(state.cursor) + 1).toISOString());
+	const page = await fetchPage({ field, from, skip: 0, top: o.pageSize, order: 'asc' });
+	const fresh = page.slice(0, o.maxItems);
+	const cursor = fresh.length
+		? normalizeTimestamp(new Date(ms(tsOf(fresh[fresh.length - 1], state.kind))).toISOString())
+		: state.cursor;
+	return {
+		emitted: fresh.map((alert) => ({ alert })),
+		state: { ...state, cursor, floor: cursor },
+		pagesFetched: 1,
+		drained: page.length < o.pageSize && fresh.length === page.length,
+		skippedInvalid: 0,
+		suppressed: 0,
+	};
+};
+
+/** The real algorithm, except that an early stop advances the cursor to the last item of the page. */
+const cursorToPageEnd: Poller = async (state, fetchPage, o) => {
+	let lastPage: AlertRecord[] = [];
+	const r = await pollStream(state, async (req) => (lastPage = await fetchPage(req)), o);
+	if (!r.stoppedBy || lastPage.length === 0) return r;
+	const end = fromTicks(lastPage.map((a) => toTicks(tsOf(a, state.kind))).reduce((x, y) => (x > y ? x : y)));
+	const cursor = toTicks(end) > toTicks(r.state.cursor) ? end : r.state.cursor;
+	const floor = windowStart({ cursor, floor: r.state.floor }, o.overlapMs);
+	const seen = Object.fromEntries(Object.entries(r.state.seen).filter(([, ts]) => toTicks(ts) >= toTicks(floor)));
+	return { ...r, state: { ...r.state, cursor, floor, seen } };
+};
+
+/** The real algorithm, but the seen cap keeps the newest maxSeen entries without raising the floor. */
+const keepNewestSeen: Poller = async (state, fetchPage, o) => {
+	const r = await pollStream(state, fetchPage, { ...o, maxSeen: 1e9 });
+	const cap = o.maxSeen ?? 20000;
+	const entries = Object.entries(r.state.seen).sort((a, b) => (toTicks(b[1]) > toTicks(a[1]) ? 1 : -1));
+	return { ...r, state: { ...r.state, seen: Object.fromEntries(entries.slice(0, cap)) } };
+};
+
+/** Updated stream deduplicated by alert id only (one event per alert, like the created stream). */
+const updatedById: Poller = async (state, fetchPage, o) => {
+	const orig = new Map<string, AlertRecord>();
+	const r = await pollStream(
+		{ ...state, kind: 'created', fingerprints: undefined },
+		async (req) =>
+			(await fetchPage({ ...req, field: 'lastUpdateTime' })).map((a) => {
+				orig.set(`${a.id}@${a.lastUpdateTime}`, a);
+				return { ...a, alertCreationTime: a.lastUpdateTime };
+			}),
+		{ ...o, watchFields: undefined },
+	);
+	return {
+		...r,
+		emitted: r.emitted.map((e) => ({ alert: orig.get(`${e.alert.id}@${e.alert.lastUpdateTime}`)! })),
+		state: { ...r.state, kind: 'updated' },
+	};
+};
+
+/** Overlap but no seen set: every poll re-reads the window. */
+const noSeenSet: Poller = (state, fetchPage, o) => pollStream({ ...state, seen: {} }, fetchPage, o);
+
+/** Overlap applied below the user's start boundary too. */
+const overlapBeforeStart: Poller = (state, fetchPage, o) =>
+	pollStream({ ...state, floor: addMilliseconds(state.floor, -o.overlapMs) }, fetchPage, o);
+
+/** Watch mode that forgets fingerprints: every version is compared against creation defaults. */
+const noFingerprints: Poller = (state, fetchPage, o) => pollStream({ ...state, fingerprints: {} }, fetchPage, o);
+
+// ---------------------------------------------------------------- properties
+
+jest.setTimeout(60_000);
+
+describe('pollStream properties (fast-check)', () => {
+	it('created: every in-window alert exactly once across failures, deadlines, restarts and backlogs', async () => {
+		await fc.assert(fc.asyncProperty(createdScenario(), (sc) => holds(pollStream, sc)), { numRuns: 600 });
+	});
+
+	it('updated (no watchFields): no version twice, every final version exactly once, only real versions', async () => {
+		await fc.assert(fc.asyncProperty(updatedScenario({ watch: false }), (sc) => holds(pollStream, sc)), { numRuns: 400 });
+	});
+
+	it('updated with watchFields: emitted iff a watched field changed; changedFields/previous exact', async () => {
+		await fc.assert(fc.asyncProperty(updatedScenario({ watch: true }), (sc) => holds(pollStream, sc)), { numRuns: 400 });
+	});
+
+	it('tiny seen caps: never a duplicate, never a stall; a loss only after a recorded overflow', async () => {
+		const flags: RunFlags = { strict: true, exactWatch: true, allowLossOnOverflow: true };
+		await fc.assert(
+			fc.asyncProperty(createdScenario({ maxSeen: fc.integer({ min: 1, max: 4 }) }), (sc) => holds(pollStream, sc, flags)),
+			{ numRuns: 300 },
+		);
+	});
+
+	it('bounded memory in the updated stream: seen ≤ maxSeen, fingerprints ≤ maxFingerprints, no duplicate versions', async () => {
+		const flags: RunFlags = { strict: true, exactWatch: false, allowLossOnOverflow: true };
+		const arb = fc.oneof(
+			updatedScenario({ watch: false, maxSeen: fc.integer({ min: 1, max: 5 }), maxFingerprints: fc.integer({ min: 1, max: 3 }) }),
+			updatedScenario({ watch: true, maxFingerprints: fc.integer({ min: 1, max: 3 }) }),
+		);
+		await fc.assert(fc.asyncProperty(arb, (sc) => holds(pollStream, sc, flags)), { numRuns: 200 });
+	});
+
+	it('the generated scenarios reach every corner case (so the properties above mean something)', () => {
+		const required = [
+			'skip inside a tie group larger than a page',
+			'stopped by error',
+			'stopped by deadline',
+			'stopped by maxItems',
+			'backlog > 3 pages and > maxItems',
+			'distinct instants in one millisecond emitted',
+			'legacy restart rolled state back',
+			'late arrival inside the overlap delivered',
+			'alert outside the guarantee (late beyond overlap or before start)',
+			'versions suppressed (no watched change)',
+			'seen overflow',
+		];
+		const missing = required.filter((name) => !(stats[name] > 0));
+		expect({ missing, stats }).toEqual({ missing: [], stats });
+	});
+});
+
+describe('the properties can fail: naive pollers are caught', () => {
+	const LOOSE: RunFlags = { strict: false, exactWatch: true, allowLossOnOverflow: false };
+	const refuted = async (poller: Poller, arb: fc.Arbitrary<Scenario>, flags: RunFlags = LOOSE) => {
+		const out = await fc.check(
+			fc.asyncProperty(arb, (sc) => holds(poller, sc, flags)),
+			{ numRuns: 2000, endOnFailure: true },
+		);
+		if (process.env.POLLER_STATS) console.log(out.numRuns, out.counterexample ? 'found' : 'none');
+		return out.failed;
+	};
+
+	it('`gt cursor` without overlap or seen set (ties across pages, late arrivals)', async () => {
+		expect(await refuted(gtNoOverlap, createdScenario())).toBe(true);
+	});
+
+	// Distinct instants, no late arrivals, no alert at the start boundary: exact `gt` is correct here,
+	// so the only difference left is the Date round trip.
+	const distinctOnTime = fc
+		.record({
+			...common,
+			start: fc.constant(0),
+			instants: fc.uniqueArray(
+				fc.tuple(fc.integer({ min: 1, max: 12 }), fc.constantFrom(...SUBS)).map(([ms, sub]) => ms * T_MS + sub),
+				{ minLength: 1, maxLength: 30 },
+			),
+		})
+		.map(({ instants, ...rest }): Scenario => ({
+			...rest,
+			kind: 'created',
+			alerts: instants.map((c, n) => ({ id: `da${n}`, ord: 0, c, fmt: n % 4, versions: [{ lut: c, vis: c, ...base() }] })),
+		}));
+
+	it('control: exact-tick `gt` passes the distinct, on-time scenario', async () => {
+		await fc.assert(fc.asyncProperty(distinctOnTime, (sc) => holds(gtNoOverlap, sc, LOOSE)), { numRuns: 200 });
+	});
+
+	it('Date-based cursor (ms precision, +1 ms) loses alerts that differ only in the 4th–7th digit', async () => {
+		expect(await refuted(dateGt, distinctOnTime)).toBe(true);
+	});
+
+	it('advancing the cursor to the page end on an early stop loses alerts', async () => {
+		expect(await refuted(cursorToPageEnd, createdScenario())).toBe(true);
+	});
+
+	it('"keep the newest maxSeen" without raising the floor duplicates or stalls', async () => {
+		const flags: RunFlags = { strict: false, exactWatch: true, allowLossOnOverflow: true };
+		expect(await refuted(keepNewestSeen, createdScenario({ maxSeen: fc.integer({ min: 1, max: 4 }) }), flags)).toBe(true);
+	});
+
+	it('overlap without a seen set duplicates', async () => {
+		expect(await refuted(noSeenSet, createdScenario())).toBe(true);
+	});
+
+	it('overlap below the start boundary emits alerts outside the filter', async () => {
+		expect(await refuted(overlapBeforeStart, createdScenario())).toBe(true);
+	});
+
+	it('watch mode without fingerprints reports changes that did not happen', async () => {
+		expect(await refuted(noFingerprints, updatedScenario({ watch: true }))).toBe(true);
+	});
+
+	it('deduplicating the updated stream by alert id misses later versions', async () => {
+		expect(await refuted(updatedById, updatedScenario({ watch: false }))).toBe(true);
+	});
+});
