@@ -1,0 +1,256 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
+
+import { optionsCollection, simplifyOn } from '../../descriptions/common';
+import { ALERT_STATUSES, CREATE_CATEGORIES, DETECTION_SOURCES, OBSERVED_CATEGORIES, SEVERITIES, humanize } from '../../helpers/enums';
+import { buildAlertFilter, rawFilterProblem } from '../../helpers/odata';
+import { decorateAlert, simplifyAlert } from '../../helpers/output';
+import { backendFor, readCommon } from '../../helpers/params';
+import {
+	inputError,
+	toCanonicalUtc,
+	validateEnumList,
+	validateInteger,
+	validateWordList,
+} from '../../helpers/validation';
+
+export const MAX_LIMIT = 100_000;
+
+const CATEGORY_OPTIONS = [...new Set([...CREATE_CATEGORIES, ...OBSERVED_CATEGORIES])].sort();
+
+const properties: INodeProperties[] = [
+	{
+		displayName: 'Return All',
+		name: 'returnAll',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to return all results or only up to a given limit',
+	},
+	{
+		displayName: 'Limit',
+		name: 'limit',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: MAX_LIMIT },
+		default: 50,
+		description: 'Max number of results to return',
+		displayOptions: { show: { returnAll: [false] } },
+	},
+	{
+		displayName: 'Filters',
+		name: 'filters',
+		type: 'collection',
+		placeholder: 'Add Filter',
+		default: {},
+		options: [
+			{
+				displayName: 'Assigned To',
+				name: 'assignedTo',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. analyst@contoso.com',
+				description: 'Only alerts assigned to this owner (exact match)',
+			},
+			{
+				displayName: 'Category',
+				name: 'category',
+				type: 'multiOptions',
+				options: CATEGORY_OPTIONS.map((c) => ({ name: humanize(c), value: c })),
+				default: [],
+				description: 'Only alerts in any of these categories. An expression may return other category names.',
+			},
+			{
+				displayName: 'Created After',
+				name: 'createdAfter',
+				type: 'dateTime',
+				default: '',
+				description: 'Only alerts created at or after this time (a time without zone is read in the workflow\'s time zone)',
+			},
+			{
+				displayName: 'Created Before',
+				name: 'createdBefore',
+				type: 'dateTime',
+				default: '',
+				description: 'Only alerts created before this time',
+			},
+			{
+				displayName: 'Detection Source',
+				name: 'detectionSource',
+				type: 'multiOptions',
+				options: DETECTION_SOURCES.map((d) => ({ name: d, value: d })),
+				default: [],
+				description: 'Only alerts from any of these detection sources. An expression may return other source names, e.g. {{ ["CustomDetection", "MyOtherSource"] }}.',
+			},
+			{
+				displayName: 'Incident ID',
+				name: 'incidentId',
+				type: 'number',
+				default: 0,
+				description: 'Only alerts of this incident',
+			},
+			{
+				displayName: 'Investigation ID',
+				name: 'investigationId',
+				type: 'number',
+				default: 0,
+				description: 'Only alerts of this automated investigation',
+			},
+			{
+				displayName: 'Last Updated After',
+				name: 'updatedAfter',
+				type: 'dateTime',
+				default: '',
+				description: 'Only alerts last updated at or after this time',
+			},
+			{
+				displayName: 'Last Updated Before',
+				name: 'updatedBefore',
+				type: 'dateTime',
+				default: '',
+				description: 'Only alerts last updated before this time',
+			},
+			{
+				displayName: 'Raw OData Filter',
+				name: 'rawFilter',
+				type: 'string',
+				default: '',
+				placeholder: "e.g. lastEventTime ge 2025-03-01T00:00:00Z and status ne 'Resolved'",
+				description:
+					'Advanced: an OData $filter expression ANDed (in parentheses) with the other filters. Filterable properties: alertCreationTime, lastUpdateTime, lastEventTime, incidentId, investigationId, the alert ID, assignedTo, detectionSource, status, severity, category.',
+			},
+			{
+				displayName: 'Severity',
+				name: 'severity',
+				type: 'multiOptions',
+				options: SEVERITIES.map((s) => ({ name: s === 'UnSpecified' ? 'Unspecified' : s, value: s })),
+				default: [],
+				description: 'Only alerts with any of these severities',
+			},
+			{
+				displayName: 'Status',
+				name: 'status',
+				type: 'multiOptions',
+				options: ALERT_STATUSES.map((s) => ({ name: humanize(s), value: s })),
+				default: [],
+				description: 'Only alerts with any of these statuses',
+			},
+		],
+	},
+	{
+		displayName: 'Include Evidence',
+		name: 'includeEvidence',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to include each alert\'s evidence (files, processes, users, IPs, URLs) in the full output',
+	},
+	simplifyOn,
+	optionsCollection(),
+	{
+		displayName: 'Sort',
+		name: 'sort',
+		type: 'collection',
+		placeholder: 'Add Sort Option',
+		default: {},
+		options: [
+			{
+				displayName: 'Sort By',
+				name: 'field',
+				type: 'options',
+				options: [
+					{ name: 'Creation Time', value: 'alertCreationTime' },
+					{ name: 'Last Update Time', value: 'lastUpdateTime' },
+				],
+				default: 'alertCreationTime',
+			},
+			{
+				displayName: 'Direction',
+				name: 'direction',
+				type: 'options',
+				options: [
+					{ name: 'Ascending (Oldest First)', value: 'asc' },
+					{ name: 'Descending (Newest First)', value: 'desc' },
+				],
+				default: 'desc',
+			},
+		],
+	},
+];
+
+export const description = updateDisplayOptions({ show: { resource: ['alert'], operation: ['getAll'] } }, properties);
+
+function optionalNumber(value: unknown): unknown {
+	return value === undefined || value === null || value === '' || value === 0 ? undefined : value;
+}
+
+/** Validated filter, sort and paging settings of one item (no request made). */
+export function readListSettings(ctx: IExecuteFunctions, i: number) {
+	const node = ctx.getNode();
+	const returnAll = ctx.getNodeParameter('returnAll', i, false) as boolean;
+	const limit = returnAll ? Infinity : validateInteger(node, i, 'Limit', ctx.getNodeParameter('limit', i, 50), 1, MAX_LIMIT);
+	const f = ctx.getNodeParameter('filters', i, {}) as IDataObject;
+	const tz = ctx.getTimezone();
+	const rawFilter = typeof f.rawFilter === 'string' ? f.rawFilter.trim() : '';
+	if (rawFilter) {
+		const problem = rawFilterProblem(rawFilter);
+		if (problem) throw inputError(node, i, `Raw OData Filter is malformed: ${problem}`, 'Fix the filter text; string values go in single quotes, e.g. status eq \'New\'.');
+	}
+	const incident = optionalNumber(f.incidentId);
+	const investigation = optionalNumber(f.investigationId);
+	const assignedTo = typeof f.assignedTo === 'string' && f.assignedTo.trim() ? f.assignedTo.trim() : undefined;
+	const filter = buildAlertFilter({
+		status: validateEnumList(node, i, 'Status', f.status, ALERT_STATUSES),
+		severity: validateEnumList(node, i, 'Severity', f.severity, SEVERITIES),
+		category: validateWordList(node, i, 'Category', f.category, CATEGORY_OPTIONS),
+		detectionSource: validateWordList(node, i, 'Detection Source', f.detectionSource, DETECTION_SOURCES),
+		assignedTo,
+		incidentId: incident === undefined ? undefined : validateInteger(node, i, 'Incident ID', incident, 1, Number.MAX_SAFE_INTEGER),
+		investigationId: investigation === undefined ? undefined : validateInteger(node, i, 'Investigation ID', investigation, 1, Number.MAX_SAFE_INTEGER),
+		createdAfter: toCanonicalUtc(node, i, 'Created After', f.createdAfter, tz),
+		createdBefore: toCanonicalUtc(node, i, 'Created Before', f.createdBefore, tz),
+		updatedAfter: toCanonicalUtc(node, i, 'Last Updated After', f.updatedAfter, tz),
+		updatedBefore: toCanonicalUtc(node, i, 'Last Updated Before', f.updatedBefore, tz),
+		raw: rawFilter || undefined,
+	});
+	const sort = ctx.getNodeParameter('sort', i, {}) as IDataObject;
+	const field = sort.field === 'lastUpdateTime' ? 'lastUpdateTime' : sort.field === undefined || sort.field === 'alertCreationTime' ? 'alertCreationTime' : undefined;
+	const direction = sort.direction === 'asc' ? 'asc' : sort.direction === undefined || sort.direction === 'desc' ? 'desc' : undefined;
+	if (!field || !direction) throw inputError(node, i, 'Sort is not valid', 'Sort by Creation Time or Last Update Time, ascending or descending.');
+	return {
+		limit,
+		filter,
+		orderBy: `${field} ${direction}`,
+		expandEvidence: ctx.getNodeParameter('includeEvidence', i, false) as boolean,
+		simplify: ctx.getNodeParameter('simplify', i, true) as boolean,
+	};
+}
+
+export async function execute(this: IExecuteFunctions, i: number): Promise<INodeExecutionData[]> {
+	const common = readCommon(this, i);
+	const settings = readListSettings(this, i);
+	const backend = await backendFor(this, i, common);
+	const out: INodeExecutionData[] = [];
+	const seen = new Set<string>();
+	let remaining = settings.limit;
+	let skip = 0;
+	// Stream page by page: each page becomes output items before the next one is fetched. $top/$skip paging,
+	// not @odata.nextLink (the alerts API does not return one when $top is set, defender-api.md §3.1).
+	while (remaining > 0) {
+		const top = Math.min(remaining, backend.maxPageSize);
+		const page = await backend.listAlerts({ filter: settings.filter, top, skip, orderBy: settings.orderBy, expandEvidence: settings.expandEvidence });
+		const received = page.length;
+		const pageJson: IDataObject[] = [];
+		for (const alert of page) {
+			if (remaining <= 0) break;
+			// $skip paging can repeat an alert when a new one arrives between pages: return each id once.
+			if (seen.has(alert.id)) continue;
+			seen.add(alert.id);
+			const decorated = decorateAlert(alert, backend, common);
+			pageJson.push(settings.simplify ? simplifyAlert(decorated) : decorated);
+			remaining -= 1;
+		}
+		page.length = 0;
+		for (const item of this.helpers.constructExecutionMetaData(this.helpers.returnJsonArray(pageJson), { itemData: { item: i } })) out.push(item);
+		if (received < top) break;
+		skip += received;
+	}
+	return out;
+}

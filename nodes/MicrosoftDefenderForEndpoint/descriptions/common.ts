@@ -1,0 +1,121 @@
+/** Parameters shared by several operations: region, customer tenant, options, the alert resource locator. */
+import type { INodeProperties } from 'n8n-workflow';
+
+import { ALERT_ID_PATTERN, ALERT_URL_EXTRACT, ALERT_URL_PATTERN } from '../helpers/validation';
+
+const REGION_HOSTS: Array<[string, string, string]> = [
+	['Global', 'global', 'api.security.microsoft.com (or the API host of the credential\'s cloud)'],
+	['US', 'us', 'us.api.security.microsoft.com'],
+	['EU', 'eu', 'eu.api.security.microsoft.com'],
+	['UK', 'uk', 'uk.api.security.microsoft.com'],
+	['AU', 'au', 'au.api.security.microsoft.com'],
+	['SWA', 'swa', 'swa.api.security.microsoft.com'],
+	['INA', 'ina', 'ina.api.security.microsoft.com'],
+	['AEA', 'aea', 'aea.api.security.microsoft.com'],
+];
+
+export const regionProperty: INodeProperties = {
+	displayName: 'Region',
+	name: 'region',
+	type: 'options',
+	// Global first: it is the default and the only choice for government and custom clouds.
+	options: REGION_HOSTS.map(([name, value, host]) => ({ name, value, description: `Send requests to ${host}` })),
+	default: 'global',
+	description: 'Defender API host closest to the tenant\'s data. Regions exist only in the Commercial cloud; government clouds use Global.',
+};
+
+export const customerTenantProperty: INodeProperties = {
+	displayName: 'Customer Tenant',
+	name: 'customerTenant',
+	type: 'string',
+	default: '',
+	placeholder: 'e.g. 11111111-2222-3333-4444-555555555555 or fabrikam.onmicrosoft.com',
+	description:
+		'MSSP: act on this customer tenant (GUID or verified domain) with the credential\'s multi-tenant app; empty = the credential\'s tenant. The customer\'s administrator must have consented to the app (Tenant → Get Consent Link).',
+};
+
+export function optionsCollection(extra: INodeProperties[] = []): INodeProperties {
+	const base: INodeProperties[] = [
+		{
+			displayName: 'Customer Label',
+			name: 'customerLabel',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. Fabrikam Ltd',
+			description: 'Copied into every output item as "customerLabel", e.g. to route tickets per customer',
+		},
+		{
+			displayName: 'Max Throttle Wait (Seconds)',
+			name: 'maxThrottleWait',
+			type: 'number',
+			typeOptions: { minValue: 0, maxValue: 86400 },
+			default: 300,
+			description:
+				'How long Defender throttling (HTTP 429) may be waited out before the item fails with a message saying when to retry',
+		},
+	];
+	return {
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [...base, ...extra].sort((a, b) => a.displayName.localeCompare(b.displayName)),
+	};
+}
+
+export function alertLocator(description = 'The alert to use'): INodeProperties {
+	return {
+		displayName: 'Alert',
+		name: 'alertId',
+		type: 'resourceLocator',
+		default: { mode: 'list', value: '' },
+		required: true,
+		description,
+		modes: [
+			{
+				displayName: 'From List',
+				name: 'list',
+				type: 'list',
+				placeholder: 'Select an alert...',
+				typeOptions: { searchListMethod: 'searchAlerts', searchable: true },
+			},
+			{
+				displayName: 'By ID',
+				name: 'id',
+				type: 'string',
+				placeholder: 'e.g. da638712345678901234_-1234567890',
+				validation: [{ type: 'regex', properties: { regex: ALERT_ID_PATTERN, errorMessage: 'Not a Defender alert ID (e.g. da638712345678901234_-1234567890)' } }],
+			},
+			{
+				displayName: 'By URL',
+				name: 'url',
+				type: 'string',
+				placeholder: 'e.g. https://security.microsoft.com/alerts/da638712345678901234_-1234567890',
+				extractValue: { type: 'regex', regex: ALERT_URL_EXTRACT },
+				validation: [{ type: 'regex', properties: { regex: ALERT_URL_PATTERN, errorMessage: 'Not a Defender portal alert link' } }],
+			},
+		],
+	};
+}
+
+const SIMPLIFY_DESCRIPTION =
+	'Whether to return only ticket-ready fields (ID, title, severity, status, category, detection source, times, device, user, assignee, classification, determination, incident ID, MITRE techniques, portal link, tenant, dedup key) instead of the full alert';
+
+/** Simplify, on by default (Get Many). */
+export const simplifyOn: INodeProperties = {
+	displayName: 'Simplify',
+	name: 'simplify',
+	type: 'boolean',
+	default: true,
+	description: SIMPLIFY_DESCRIPTION,
+};
+
+/** Simplify, off by default (single-alert operations). */
+export const simplifyOff: INodeProperties = {
+	displayName: 'Simplify',
+	name: 'simplify',
+	type: 'boolean',
+	default: false,
+	description: SIMPLIFY_DESCRIPTION,
+};

@@ -1,0 +1,70 @@
+/** Parameters every operation has (Region, Customer Tenant, Options) and the backend they select. */
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+
+import { mdeBackend } from '../backend/mde';
+import type { AlertBackend } from '../backend/types';
+import { ALERT_URL_EXTRACT, inputError, validateAlertId, validateCustomerTenant, validateRegion } from './validation';
+
+export interface CommonParams {
+	region: string;
+	/** undefined = the credential's tenant */
+	customerTenant?: string;
+	maxThrottleWaitMs: number;
+	customerLabel?: string;
+}
+
+export const DEFAULT_MAX_THROTTLE_WAIT_S = 300;
+const MAX_THROTTLE_WAIT_LIMIT_S = 24 * 3600;
+
+export function readCommon(ctx: IExecuteFunctions, i: number): CommonParams {
+	const node = ctx.getNode();
+	const region = validateRegion(node, i, ctx.getNodeParameter('region', i, 'global'));
+	const customerTenant = validateCustomerTenant(node, i, ctx.getNodeParameter('customerTenant', i, ''));
+	const options = ctx.getNodeParameter('options', i, {}) as IDataObject;
+	const rawWait = options.maxThrottleWait ?? DEFAULT_MAX_THROTTLE_WAIT_S;
+	const wait = typeof rawWait === 'string' && rawWait.trim() !== '' ? Number(rawWait) : rawWait;
+	if (typeof wait !== 'number' || !Number.isFinite(wait) || wait < 0 || wait > MAX_THROTTLE_WAIT_LIMIT_S) {
+		throw inputError(node, i, `Max Throttle Wait must be a number of seconds from 0 to ${MAX_THROTTLE_WAIT_LIMIT_S}, got "${String(rawWait)}"`);
+	}
+	return { region, customerTenant, maxThrottleWaitMs: Math.round(wait * 1000), customerLabel: labelOf(options) };
+}
+
+export async function backendFor(ctx: IExecuteFunctions, i: number, common: CommonParams): Promise<AlertBackend> {
+	return await mdeBackend(ctx, { itemIndex: i, tenantId: common.customerTenant, region: common.region, maxThrottleWaitMs: common.maxThrottleWaitMs });
+}
+
+/** The alert id from the `alertId` resource locator (list, id or url mode), checked before any request. */
+export function readAlertId(ctx: IExecuteFunctions, i: number, name = 'alertId'): string {
+	const node = ctx.getNode();
+	const raw = ctx.getNodeParameter(name, i, '') as unknown;
+	let mode = 'id';
+	let value: unknown = raw;
+	if (raw && typeof raw === 'object' && 'value' in (raw as object)) {
+		mode = String((raw as { mode?: unknown }).mode ?? 'id');
+		value = (raw as { value?: unknown }).value;
+	}
+	if (mode === 'url') {
+		const text = typeof value === 'string' ? value.trim() : '';
+		const match = new RegExp(`^${ALERT_URL_EXTRACT}(?:[/?#].*)?$`).exec(text);
+		if (!match) {
+			throw inputError(
+				node,
+				i,
+				`"${text.length > 80 ? `${text.slice(0, 80)}…` : text}" is not a Defender portal alert link`,
+				'Paste a link such as https://security.microsoft.com/alerts/da638712345678901234_-1234567890, or switch the Alert field to "By ID".',
+			);
+		}
+		return match[1];
+	}
+	return validateAlertId(node, i, value, 'Alert ID');
+}
+
+/** Just the Customer Label option (operations that make no request). */
+export function readCommonLabel(ctx: IExecuteFunctions, i: number): string | undefined {
+	return labelOf(ctx.getNodeParameter('options', i, {}) as IDataObject);
+}
+
+function labelOf(options: IDataObject): string | undefined {
+	const label = options.customerLabel;
+	return label === undefined || label === null || String(label).trim() === '' ? undefined : String(label);
+}
