@@ -5,6 +5,7 @@
 // the verified-community-node scanner forbid (no runtime dependencies, only allow-listed imports, no
 // `process`/timers). The Cloud-only rules `no-restricted-imports` / `no-restricted-globals` are therefore not
 // part of this variant, and the two rules below are switched off for the same reason. Everything else applies.
+import { n8nCommunityNodesPlugin } from '@n8n/eslint-plugin-community-nodes';
 import { configWithoutCloudSupport } from '@n8n/node-cli/eslint';
 
 // Pure modules (no n8n node context by design: they are unit/property-tested on their own and shared with the
@@ -31,9 +32,11 @@ export default [
 		},
 	},
 	{
-		// Tests, the emulator, benchmarks and scripts are not shipped; they may print and use Node freely.
+		// Tests, the emulator, benchmarks and scripts are not shipped and are not community nodes: n8n's
+		// node-package rules (spawning processes, raw errors, tool usage of test-only nodes…) do not apply to them.
 		files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
 		rules: {
+			...Object.fromEntries(Object.keys(n8nCommunityNodesPlugin.rules).map((rule) => [`@n8n/community-nodes/${rule}`, 'off'])),
 			'no-console': 'off',
 			'@typescript-eslint/no-explicit-any': 'off',
 			'@typescript-eslint/no-non-null-assertion': 'off',

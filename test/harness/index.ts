@@ -330,3 +330,62 @@ export function pollHarness(options: { node: INode; nodeTypes: INodeTypes; crede
 		},
 	};
 }
+
+/**
+ * The credential "Test" button, as n8n 2.41's CredentialsTester.runRequestTest does it: a temporary noOp node whose
+ * only property routes the credential's `test.request`, run by n8n-core's RoutingNode with the decrypted data,
+ * preAuthentication forced, and the `rules` applied to the failing response.
+ */
+export async function testCredential(credentialsHelper: TestCredentialsHelper, credentialId: string): Promise<{ status: 'OK' | 'Error'; message: string }> {
+	const { ExecuteContext, RoutingNode } = await import('n8n-core');
+	const type = credentialsHelper.types[CREDENTIAL_TYPE];
+	const test = type.test!;
+	const data = await credentialsHelper.stored(credentialId);
+	const node: INode = {
+		id: 'temp',
+		parameters: {},
+		name: 'Temp-Node',
+		type: 'n8n-nodes-base.noOp',
+		typeVersion: 1,
+		position: [0, 0],
+		credentials: { [CREDENTIAL_TYPE]: { id: credentialId, name: credentialId } },
+	};
+	const nodeTypeCopy = {
+		description: {
+			displayName: 'No Operation',
+			name: 'n8n-nodes-base.noOp',
+			group: ['organization'],
+			version: 1,
+			description: '',
+			defaults: { name: 'No Operation' },
+			inputs: [NodeConnectionTypes.Main],
+			outputs: [NodeConnectionTypes.Main],
+			credentials: [{ name: CREDENTIAL_TYPE, required: true }],
+			properties: [{ displayName: 'Temp', name: 'temp', type: 'string', routing: { request: test.request }, default: '' }],
+		},
+	} as unknown as INodeType;
+	const nodeTypes = new TestNodeTypes({ 'n8n-nodes-base.noOp': nodeTypeCopy });
+	const workflow = new Workflow({ nodes: [node], connections: {}, active: false, nodeTypes });
+	const ad = additionalData(credentialsHelper, 'internal', { id: 'cred-test', name: 'cred-test', nodes: [node], connections: {}, active: false, settings: {} } as unknown as IWorkflowBase);
+	const runExecutionData = workflowLib.createEmptyRunExecutionData();
+	const ctx = new ExecuteContext(workflow, node, ad, 'internal', runExecutionData, 0, [], { main: [[{ json: {} }]] }, { node, data: {}, source: null }, []);
+	const credentialsDecrypted = { id: credentialId, name: credentialId, type: CREDENTIAL_TYPE, data };
+	const routingNode = new RoutingNode(ctx, nodeTypeCopy, credentialsDecrypted);
+	try {
+		await routingNode.runNode();
+	} catch (error) {
+		const e = error as { cause?: { response?: { status: number; statusText?: string }; code?: string }; message: string };
+		if (e.cause?.response) {
+			for (const rule of test.rules ?? []) {
+				if (rule.type === 'responseCode' && rule.properties.value === e.cause.response.status) {
+					return { status: 'Error', message: rule.properties.message };
+				}
+			}
+			return { status: 'Error', message: e.cause.response.statusText || `Received HTTP status code: ${e.cause.response.status}` };
+		} else if (e.cause?.code) {
+			return { status: 'Error', message: e.cause.code };
+		}
+		return { status: 'Error', message: e.message.toString() };
+	}
+	return { status: 'OK', message: 'Connection successful!' };
+}

@@ -24,7 +24,7 @@ import { credentialOwnAllowedDomains, tokenHttpFrom } from './n8nHttp';
 import { type EndpointClass, pacer } from './pacer';
 import { redact } from './redact';
 import { requestScope } from './requestScope';
-import { tokenBroker, TokenError } from './tokens';
+import { describeTransportCode, tokenBroker, TokenError } from './tokens';
 import { USER_AGENT } from './version';
 
 export type DefenderContext = IExecuteFunctions | IPollFunctions | ILoadOptionsFunctions;
@@ -274,7 +274,7 @@ function apiError(node: INode, info: FailureInfo, request: ApiRequest, session: 
 					? `It persisted after ${MAX_5XX_RETRIES} retries; try again later.`
 					: 'The request changes data and was not repeated automatically; check the alert before retrying.';
 			} else if (info.transportCode) {
-				message = `Could not reach Defender at ${session.apiBaseUrl} (${info.transportCode})`;
+				message = `Could not reach Defender at ${session.apiBaseUrl} (${describeTransportCode(info.transportCode)})`;
 				description = 'Check the region, the network path or proxy from n8n, and (custom clouds) the API Base URL.';
 			} else {
 				message = `Defender request failed: ${info.message}`;

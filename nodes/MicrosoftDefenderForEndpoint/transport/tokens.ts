@@ -86,9 +86,35 @@ export class TokenError extends Error {
 interface HttpScope {
 	http: TokenHttp;
 	lastTransportError?: string;
+	/** AADSTS code of the last error response (msal hides it behind endpoints_resolution_error for metadata GETs) */
+	lastAadsts?: number;
 }
 
 const httpScope = new AsyncLocalStorage<HttpScope>();
+
+const TRANSPORT_WORDS: Record<string, string> = {
+	ECONNREFUSED: 'connection refused',
+	ECONNRESET: 'connection reset',
+	ENOTFOUND: 'host name not found',
+	EAI_AGAIN: 'DNS lookup failed',
+	ETIMEDOUT: 'timed out',
+	ECONNABORTED: 'timed out',
+	EHOSTUNREACH: 'host unreachable',
+	DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS certificate not trusted',
+	SELF_SIGNED_CERT_IN_CHAIN: 'TLS certificate not trusted',
+	UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate not trusted',
+	UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'TLS certificate not trusted',
+	CERT_HAS_EXPIRED: 'TLS certificate expired',
+	ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate is for another host',
+};
+
+/**
+ * Plain words for a transport error code. (n8n replaces any message that contains a raw code such as
+ * ECONNREFUSED by a generic sentence, which would drop the host we name.)
+ */
+export function describeTransportCode(code: string): string {
+	return TRANSPORT_WORDS[code] ?? code.toLowerCase().replace(/^e/, '').replace(/_/g, ' ');
+}
 const TOKEN_REQUEST_TIMEOUT_MS = 30_000;
 
 /** The msal network module: every request msal makes is sent by the n8n helper bound to the current call. */
@@ -121,7 +147,8 @@ class N8nNetworkModule implements INetworkModule {
 		} catch (error) {
 			// msal replaces transport errors with a bare "network_error"; keep the cause for the user-facing message.
 			const e = error as { message?: string; code?: string; cause?: { code?: string; message?: string } };
-			scope.lastTransportError = redact(e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? 'unknown error');
+			const code = e.cause?.code ?? e.code;
+			scope.lastTransportError = code ? describeTransportCode(code) : redact(e.cause?.message ?? e.message ?? 'unknown error');
 			throw error;
 		}
 		let body: unknown = {};
@@ -131,6 +158,10 @@ class N8nNetworkModule implements INetworkModule {
 			} catch {
 				body = { error: 'invalid_response', error_description: `Non-JSON response (HTTP ${response.status}) from the identity provider` };
 			}
+		}
+		if (response.status >= 400) {
+			const codes = (body as { error_codes?: unknown }).error_codes;
+			if (Array.isArray(codes) && typeof codes[0] === 'number') scope.lastAadsts = codes[0];
 		}
 		return { status: response.status, headers: response.headers, body: body as T };
 	}
@@ -249,7 +280,8 @@ export class TokenBroker {
 			return { accessToken: result.accessToken, expiresOn: result.expiresOn ?? null, fromCache: result.fromCache };
 		} catch (error) {
 			if (error instanceof TokenError) throw error;
-			throw mapMsalError(error, target, httpScope.getStore()?.lastTransportError);
+			const scope = httpScope.getStore();
+			throw mapMsalError(error, target, scope?.lastTransportError, scope?.lastAadsts);
 		}
 	}
 }
@@ -275,9 +307,9 @@ function aadstsOf(e: MsalErrorLike): number | undefined {
 }
 
 /** Turn an msal error into advice a no-code user can follow. Never includes the secret or a token. */
-export function mapMsalError(error: unknown, target: TokenTarget, transportCause?: string): TokenError {
+export function mapMsalError(error: unknown, target: TokenTarget, transportCause?: string, responseAadsts?: number): TokenError {
 	const e = (error ?? {}) as MsalErrorLike;
-	const code = aadstsOf(e);
+	const code = aadstsOf(e) ?? responseAadsts;
 	const trace = /Trace ID: ([0-9a-f-]{36})/i.exec(e.errorMessage ?? e.message ?? '')?.[1];
 	const details = { aadsts: code, correlationId: e.correlationId, traceId: trace, status: e.status, cause: transportCause };
 	const tenant = target.tenantId;
@@ -340,6 +372,14 @@ export function mapMsalError(error: unknown, target: TokenTarget, transportCause
 			break;
 	}
 	const errorCode = e.errorCode ?? '';
+	if (transportCause && /domain not allowed|restricted from accessing/i.test(transportCause)) {
+		return new TokenError(
+			'configuration',
+			`The credential's Allowed Domains do not include the sign-in host ${target.authorityHost}`,
+			`Add ${new URL(target.authorityHost).hostname} to the credential's Allowed Domains (next to the API host), or allow all domains.`,
+			details,
+		);
+	}
 	if (errorCode === 'network_error' || errorCode === 'endpoints_resolution_error' || transportCause) {
 		return new TokenError(
 			'unreachable',
