@@ -23,17 +23,9 @@ bash scripts/chromium-install.sh
 step "building the package"
 npm run build --silent
 
-# Trust bundle for this run: the machine's own extra CAs (here the npm registry's TLS depends on them, and the
-# tests run `npm install` for the package's runtime dependencies) plus the local test CA for the emulator.
-# The n8n processes themselves get NODE_EXTRA_CA_CERTS=test/.certs/ca.pem only (test/e2e/lib/n8n.ts).
-mkdir -p .n8n-e2e
-BUNDLE="$ROOT/.n8n-e2e/ca-bundle.pem"
-{
-  if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "${NODE_EXTRA_CA_CERTS}" ] && [ "${NODE_EXTRA_CA_CERTS}" != "$BUNDLE" ]; then cat "$NODE_EXTRA_CA_CERTS"; echo; fi
-  cat test/.certs/ca.pem
-} > "$BUNDLE.tmp"
-mv "$BUNDLE.tmp" "$BUNDLE"
-export NODE_EXTRA_CA_CERTS="$BUNDLE"
+# Trust the emulator's test CA in addition to this machine's extra CAs (the tests run `npm install` for the
+# package's runtime dependencies). The n8n processes themselves get the test CA only (test/e2e/lib/n8n.ts).
+source scripts/trust-env.sh
 export E2E_SKIP_BUILD=1
 
 step "preparation took $(( $(date +%s) - T0 )) s; running jest"

@@ -3,6 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/node24-env.sh
-bash scripts/make-certs.sh
-export NODE_EXTRA_CA_CERTS="$PWD/test/.certs/ca.pem"
+source scripts/trust-env.sh
 exec npx jest "$@"

@@ -5,7 +5,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/node24-env.sh
 bash scripts/make-certs.sh
-export NODE_EXTRA_CA_CERTS="$PWD/test/.certs/ca.pem"
 mkdir -p artifacts
 rm -f artifacts/jest-*.json
 status=0
