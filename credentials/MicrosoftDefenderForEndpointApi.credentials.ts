@@ -157,7 +157,8 @@ export class MicrosoftDefenderForEndpointApi implements ICredentialType {
 				const ids = [error.details.correlationId && `Correlation ID: ${error.details.correlationId}`, error.details.traceId && `Trace ID: ${error.details.traceId}`]
 					.filter(Boolean)
 					.join(', ');
-				throw new Error(`${error.message}. ${error.hint}${ids ? ` (${ids})` : ''}`);
+				// The message is what n8n's credential test shows; the cause lets the transport report it precisely.
+				throw new Error(`${error.message}. ${error.hint}${ids ? ` (${ids})` : ''}`, { cause: error });
 			}
 			throw error;
 		}

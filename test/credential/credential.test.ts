@@ -112,12 +112,12 @@ describe('token requests', () => {
 	it('refreshes ahead of expiry without a 401 (msal renews 5 minutes before expiry)', async () => {
 		const helper = new TestCredentialsHelper();
 		helper.add('a', credentialData());
-		emu.setTokenLifetime(305); // msal serves it from its cache for ~5 s only (it renews 300 s before expiry)
+		emu.setTokenLifetime(304); // msal serves it from its cache for ~4 s only (it renews 300 s before expiry)
 		try {
 			await runProbe(helper, 'a', items(2));
 			await runProbe(helper, 'a', items(2));
 			expect(emu.tokenRequests().length).toBe(1);
-			await new Promise((r) => setTimeout(r, 5600));
+			await new Promise((r) => setTimeout(r, 6500));
 			const r = await runProbe(helper, 'a', items(2));
 			expect(outputOf(r, 'Probe')).toHaveLength(2);
 		} finally {
@@ -137,6 +137,15 @@ describe('token requests', () => {
 		for (const t of [t0, t1, t2]) expect(emu.tokenRequests({ tenantId: t.id }).length).toBe(1);
 		// each API call carried a token of the tenant it was meant for
 		expect(emu.requests({ kind: 'api' }).map((e) => e.tenantId)).toEqual([t1.id, t1.id, t1.id, t2.id, t2.id, t2.id, t0.id, t0.id]);
+	});
+
+	it('treats a tenant\'s verified domain and its GUID as one tenant (one token)', async () => {
+		const helper = new TestCredentialsHelper();
+		helper.add('a', credentialData());
+		const t1 = scenario.tenants[1];
+		const r = await runProbe(helper, 'a', [...items(2, t1.domain), ...items(2, t1.id), ...items(1, t1.domain.toUpperCase())]);
+		expect(outputOf(r, 'Probe')).toHaveLength(5);
+		expect(emu.tokenRequests({ tenantId: t1.id }).length).toBe(1);
 	});
 });
 

@@ -137,6 +137,7 @@ test('failure isolation: revoked consent, throttling beyond Max Throttle Wait an
 	const byTenant = Object.fromEntries(p1.failures.map((f) => [String(f.tenantId), f]));
 	expect(byTenant[revoked.id]).toMatchObject({ tenantId: revoked.id, customerLabel: label(revoked), alertsEmitted: 0, retryAfterSeconds: null });
 	expect(String(byTenant[revoked.id].error)).toMatch(/is not consented in tenant .* \(AADSTS7000229\)/);
+	expect(String(byTenant[revoked.id].description)).toMatch(/administrator of that tenant must open the admin-consent link/);
 	expect(byTenant[throttled.id]).toMatchObject({ tenantId: throttled.id, customerLabel: label(throttled), httpCode: 429, retryAfterSeconds: 2 });
 	expect(String(byTenant[throttled.id].error)).toMatch(/throttling .*retry after 2 s/);
 	expect(byTenant[broken.id]).toMatchObject({ tenantId: broken.id, customerLabel: label(broken), httpCode: 500, retryAfterSeconds: null });

@@ -213,6 +213,19 @@ export function describeFailure(error: unknown): FailureInfo {
 	return { status, headers, defender, transportCode, message };
 }
 
+/** A TokenError anywhere in the cause chain (the credential's preAuthentication wraps it for n8n). */
+function findTokenError(error: unknown): TokenError | undefined {
+	const seen = new Set<unknown>();
+	let current: unknown = error;
+	while (current && typeof current === 'object' && !seen.has(current)) {
+		if (current instanceof TokenError) return current;
+		seen.add(current);
+		const c = current as { cause?: unknown; errorResponse?: unknown };
+		current = c.cause ?? c.errorResponse;
+	}
+	return undefined;
+}
+
 function retryAfterMs(headers: Record<string, string>): number | undefined {
 	const value = headers['retry-after'];
 	if (!value) return undefined;
@@ -356,8 +369,10 @@ export async function defenderRequest<T = unknown>(ctx: DefenderContext, request
 			return (result === '' ? undefined : result) as T;
 		} catch (error) {
 			const info = describeFailure(error);
-			if (info.status === undefined && error instanceof NodeApiError && /token/i.test(error.message) && !info.transportCode) {
-				throw tokenFailure(node, (error as { cause?: unknown }).cause ?? error, session, request.itemIndex);
+			const tokenError = findTokenError(error);
+			if (tokenError) {
+				// n8n refreshed the token after a 401 (preAuthentication) and that failed, e.g. consent was revoked.
+				throw tokenFailure(node, tokenError, session, request.itemIndex);
 			}
 			if (info.status === 429) {
 				throttles += 1;

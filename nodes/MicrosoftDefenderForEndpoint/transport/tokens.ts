@@ -25,6 +25,7 @@ import {
 	type NetworkResponse,
 } from '@azure/msal-node';
 
+import { decodeTokenClaims } from './jwt';
 import { registerSecret, redact } from './redact';
 
 export interface TokenHttpRequest {
@@ -188,6 +189,12 @@ function sha256(value: string): string {
 
 export class TokenBroker {
 	private readonly apps = new Map<string, AppEntry>();
+	/**
+	 * A tenant can be named by its GUID or by a verified domain; msal keys its cache by the string it was given.
+	 * Once a token shows which GUID (`tid`) a domain belongs to, both names lead to the same msal app and cache, so
+	 * "contoso.onmicrosoft.com" in one node and the alert's tenant GUID in the next share one token.
+	 */
+	private readonly aliases = new Map<string, string>();
 	private readonly inflight = new Map<string, Promise<AcquiredToken>>();
 	private stats: TokenStats = { tokenRequests: {}, metadataRequests: 0, apps: 0 };
 
@@ -198,6 +205,7 @@ export class TokenBroker {
 	/** Forget every cached app and token (tests, and the "credential changed" path). */
 	reset(): void {
 		this.apps.clear();
+		this.aliases.clear();
 		this.inflight.clear();
 		this.stats = { tokenRequests: {}, metadataRequests: 0, apps: 0 };
 	}
@@ -208,9 +216,27 @@ export class TokenBroker {
 	 */
 	async acquire(target: TokenTarget, http: TokenHttp, options: { rejectedToken?: string; forceRefresh?: boolean } = {}): Promise<AcquiredToken> {
 		registerSecret(target.clientSecret);
-		const appKey = sha256([target.authorityHost, target.tenantId.toLowerCase(), target.clientId.toLowerCase(), sha256(target.clientSecret)].join('|'));
+		const keyFor = (tenant: string) => sha256([target.authorityHost, tenant.toLowerCase(), target.clientId.toLowerCase(), sha256(target.clientSecret)].join('|'));
+		const ownKey = keyFor(target.tenantId);
+		const appKey = this.aliases.get(ownKey) ?? ownKey;
 		const flightKey = `${appKey}|${target.scope}`;
 		const entry = this.appFor(appKey, target);
+		const learnAlias = (token: AcquiredToken): AcquiredToken => {
+			const tid = decodeTokenClaims(token.accessToken).tid;
+			if (tid && tid.toLowerCase() !== target.tenantId.toLowerCase()) {
+				const guidKey = keyFor(tid);
+				if (!this.apps.has(guidKey) || this.aliases.get(guidKey) === appKey) {
+					this.aliases.set(guidKey, appKey);
+					this.aliases.set(ownKey, appKey);
+					while (this.aliases.size > MAX_APPS * 2) {
+						const oldest = this.aliases.keys().next().value;
+						if (oldest === undefined) break;
+						this.aliases.delete(oldest);
+					}
+				}
+			}
+			return token;
+		};
 
 		const run = (skipCache: boolean): Promise<AcquiredToken> => {
 			const existing = this.inflight.get(flightKey);
@@ -230,7 +256,7 @@ export class TokenBroker {
 				token = await run(true);
 			}
 		}
-		return token;
+		return learnAlias(token);
 	}
 
 	private appFor(appKey: string, target: TokenTarget): AppEntry {
