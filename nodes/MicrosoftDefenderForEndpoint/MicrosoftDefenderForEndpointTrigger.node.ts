@@ -11,6 +11,8 @@ import {
 } from 'n8n-workflow';
 
 import { mdeBackend } from './backend/mde';
+import { regionProperty } from './descriptions/common';
+import { categoryFilter, detectionSourceFilter, severityFilter, statusFilter } from './descriptions/filters';
 import type { AlertBackend } from './backend/types';
 import { fromDate, isTimestamp, normalizeTimestamp } from './helpers/timestamps';
 import { buildTriggerFilter, type TriggerFilters } from './trigger/filters';
@@ -27,7 +29,6 @@ import {
 	WATCH_FIELDS,
 } from './trigger/poller';
 import { parseTenantList, type TenantEntry } from './trigger/tenants';
-import { REGIONS } from './transport/clouds';
 import { CredentialInputError } from './transport/credentials';
 import { describeFailure } from './transport/request';
 
@@ -172,18 +173,7 @@ export class MicrosoftDefenderForEndpointTrigger implements INodeType {
 				displayOptions: { show: { event: ['updatedAlert'] } },
 				description: 'Emit an update only when one of these changed since the alert was last seen (output adds changedFields and previous). Empty: every update.',
 			},
-			{
-				displayName: 'Region',
-				name: 'region',
-				type: 'options',
-				options: REGIONS.map((r) => ({
-					name: r === 'global' ? 'Global' : r.toUpperCase(),
-					value: r,
-					description: r === 'global' ? 'api.security.microsoft.com (or the government host of the credential\'s cloud)' : `${r}.api.security.microsoft.com (Commercial cloud only)`,
-				})),
-				default: 'global',
-				description: 'Defender API host closest to the tenant\'s data',
-			},
+			regionProperty,
 			{
 				displayName: 'Tenants',
 				name: 'tenants',
@@ -199,53 +189,7 @@ export class MicrosoftDefenderForEndpointTrigger implements INodeType {
 				type: 'collection',
 				placeholder: 'Add Filter',
 				default: {},
-				options: [
-					{ displayName: 'Category', name: 'category', type: 'string', default: '', description: 'Comma-separated categories, e.g. Execution, Malware' },
-					{
-						displayName: 'Detection Source',
-						name: 'detectionSource',
-						type: 'multiOptions',
-						options: [
-							{ name: 'Automated Investigation', value: 'AutomatedInvestigation' },
-							{ name: 'Custom Detection', value: 'CustomDetection' },
-							{ name: 'Custom TI', value: 'CustomerTI' },
-							{ name: 'EDR', value: 'WindowsDefenderAtp' },
-							{ name: 'Manual', value: 'Manual' },
-							{ name: 'Microsoft 365 Defender', value: 'MTP' },
-							{ name: 'Microsoft Defender Antivirus', value: 'WindowsDefenderAv' },
-							{ name: 'Microsoft Defender for Office 365', value: 'OfficeATP' },
-							{ name: 'SmartScreen', value: 'WindowsDefenderSmartScreen' },
-							{ name: 'Third-Party Sensors', value: 'ThirdPartySensors' },
-							{ name: 'Threat Experts', value: 'ThreatExperts' },
-						],
-						default: [],
-					},
-					{
-						displayName: 'Severity',
-						name: 'severity',
-						type: 'multiOptions',
-						options: [
-							{ name: 'High', value: 'High' },
-							{ name: 'Informational', value: 'Informational' },
-							{ name: 'Low', value: 'Low' },
-							{ name: 'Medium', value: 'Medium' },
-							{ name: 'Unspecified', value: 'UnSpecified' },
-						],
-						default: [],
-					},
-					{
-						displayName: 'Status',
-						name: 'status',
-						type: 'multiOptions',
-						options: [
-							{ name: 'In Progress', value: 'InProgress' },
-							{ name: 'New', value: 'New' },
-							{ name: 'Resolved', value: 'Resolved' },
-							{ name: 'Unknown', value: 'Unknown' },
-						],
-						default: [],
-					},
-				],
+				options: [categoryFilter, detectionSourceFilter, severityFilter, statusFilter],
 			},
 			{
 				displayName: 'Options',
@@ -313,6 +257,14 @@ export class MicrosoftDefenderForEndpointTrigger implements INodeType {
 						default: 'perAlert',
 					},
 					{
+						displayName: 'Page Size',
+						name: 'pageSize',
+						type: 'number',
+						typeOptions: { minValue: 0, maxValue: 10000 },
+						default: 0,
+						description: 'Alerts per API request (up to 10,000). 0: automatic (1,000, or Max Alerts per Poll when larger). Smaller pages help when evidence is included.',
+					},
+					{
 						displayName: 'Start Date',
 						name: 'startDate',
 						type: 'dateTime',
@@ -358,11 +310,11 @@ export class MicrosoftDefenderForEndpointTrigger implements INodeType {
 		let serverFilter: string | undefined;
 		let tenants: TenantEntry[];
 		try {
-			serverFilter = buildTriggerFilter(filters);
+			serverFilter = buildTriggerFilter(node, filters);
 			tenants = parseTenantList(this.getNodeParameter('tenants', '') as unknown);
 		} catch (error) {
 			if (error instanceof CredentialInputError) throw new NodeOperationError(node, error.message, { description: error.hint });
-			throw new NodeOperationError(node, error as Error);
+			throw error instanceof NodeOperationError ? error : new NodeOperationError(node, error as Error);
 		}
 		const multiTenant = tenants.length > 0;
 		if (!multiTenant) tenants = [{ tenantId: '', label: undefined }];
@@ -404,7 +356,9 @@ export class MicrosoftDefenderForEndpointTrigger implements INodeType {
 		const deadline = () => Date.now() >= stopAt;
 		const maxItems = Math.max(1, Math.trunc(Number(options.maxAlertsPerPoll ?? 500)));
 		const overlapMs = Math.max(0, Number(options.overlapMinutes ?? 15)) * 60_000;
-		const pageSize = Math.min(10_000, Math.max(100, maxItems));
+		// Every poll re-reads the late-arrival window, so pages are not tied to Max Alerts per Poll: a busy tenant
+		// with thousands of alerts in the window still needs only a request or two per poll.
+		const pageSize = Math.min(10_000, Math.max(1, Math.trunc(Number(options.pageSize ?? 0)) || Math.max(1000, maxItems)));
 		const concurrency = Math.max(1, Math.trunc(Number(options.concurrency ?? 5)));
 		const maxThrottleWaitMs = throttleWaitMs(this, options);
 		const start = startBoundary(this, options);

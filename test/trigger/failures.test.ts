@@ -31,7 +31,7 @@ beforeEach(() => {
 function fresh(options: Record<string, unknown> = {}, filters: Record<string, unknown> = {}): { tenant: string; d: Deployment } {
 	const tenant = env.scenario.tenants[next++].id;
 	const cred = env.addCredential(`cred-${next}`, { tenantId: tenant });
-	const d = env.deploy({ event: 'newAlert', filters, options: { startFrom: 'date', startDate: '2020-01-01T00:00:00Z', maxAlertsPerPoll: 100, ...options } }, { cred });
+	const d = env.deploy({ event: 'newAlert', filters, options: { startFrom: 'date', startDate: '2020-01-01T00:00:00Z', maxAlertsPerPoll: 100, pageSize: 100, ...options } }, { cred });
 	return { tenant, d };
 }
 
@@ -193,10 +193,10 @@ describe('tokens and permissions', () => {
 
 describe('bad parameters fail before any request', () => {
 	test.each([
-		[{ severity: ['Critical'] }, /Unknown severity "Critical"/],
-		[{ status: ['Open'] }, /Unknown status "Open"/],
-		[{ category: "Malware' or severity eq 'Low" }, /category .* contains characters/],
-		[{ detectionSource: ['EDR)'] }, /detection source "EDR\)" contains characters/],
+		[{ severity: ['Critical'] }, /Severity "Critical" is not a valid value/],
+		[{ status: ['Open'] }, /Status "Open" is not a valid value/],
+		[{ category: "Malware' or severity eq 'Low" }, /Category "Malware' or severity eq 'Low" is not a valid value/],
+		[{ detectionSource: ['EDR)'] }, /Detection Source "EDR\)" is not a valid value/],
 	])('filters %j', async (filters, message) => {
 		const { d } = fresh({}, filters);
 		const error = await d.pollError();

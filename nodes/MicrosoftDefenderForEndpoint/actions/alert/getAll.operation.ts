@@ -2,7 +2,8 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { optionsCollection, simplifyOn } from '../../descriptions/common';
-import { ALERT_STATUSES, CREATE_CATEGORIES, DETECTION_SOURCES, OBSERVED_CATEGORIES, SEVERITIES, humanize } from '../../helpers/enums';
+import { CATEGORY_OPTIONS, categoryFilter, detectionSourceFilter, severityFilter, statusFilter } from '../../descriptions/filters';
+import { ALERT_STATUSES, DETECTION_SOURCES, SEVERITIES } from '../../helpers/enums';
 import { buildAlertFilter, rawFilterProblem } from '../../helpers/odata';
 import { decorateAlert, simplifyAlert } from '../../helpers/output';
 import { backendFor, readCommon } from '../../helpers/params';
@@ -15,8 +16,6 @@ import {
 } from '../../helpers/validation';
 
 export const MAX_LIMIT = 100_000;
-
-const CATEGORY_OPTIONS = [...new Set([...CREATE_CATEGORIES, ...OBSERVED_CATEGORIES])].sort();
 
 const properties: INodeProperties[] = [
 	{
@@ -50,14 +49,7 @@ const properties: INodeProperties[] = [
 				placeholder: 'e.g. analyst@contoso.com',
 				description: 'Only alerts assigned to this owner (exact match)',
 			},
-			{
-				displayName: 'Category',
-				name: 'category',
-				type: 'multiOptions',
-				options: CATEGORY_OPTIONS.map((c) => ({ name: humanize(c), value: c })),
-				default: [],
-				description: 'Only alerts in any of these categories. An expression may return other category names.',
-			},
+			categoryFilter,
 			{
 				displayName: 'Created After',
 				name: 'createdAfter',
@@ -72,14 +64,7 @@ const properties: INodeProperties[] = [
 				default: '',
 				description: 'Only alerts created before this time',
 			},
-			{
-				displayName: 'Detection Source',
-				name: 'detectionSource',
-				type: 'multiOptions',
-				options: DETECTION_SOURCES.map((d) => ({ name: d, value: d })),
-				default: [],
-				description: 'Only alerts from any of these detection sources. An expression may return other source names, e.g. {{ ["CustomDetection", "MyOtherSource"] }}.',
-			},
+			detectionSourceFilter,
 			{
 				displayName: 'Incident ID',
 				name: 'incidentId',
@@ -117,22 +102,8 @@ const properties: INodeProperties[] = [
 				description:
 					'Advanced: an OData $filter expression ANDed (in parentheses) with the other filters. Filterable properties: alertCreationTime, lastUpdateTime, lastEventTime, incidentId, investigationId, the alert ID, assignedTo, detectionSource, status, severity, category.',
 			},
-			{
-				displayName: 'Severity',
-				name: 'severity',
-				type: 'multiOptions',
-				options: SEVERITIES.map((s) => ({ name: s === 'UnSpecified' ? 'Unspecified' : s, value: s })),
-				default: [],
-				description: 'Only alerts with any of these severities',
-			},
-			{
-				displayName: 'Status',
-				name: 'status',
-				type: 'multiOptions',
-				options: ALERT_STATUSES.map((s) => ({ name: humanize(s), value: s })),
-				default: [],
-				description: 'Only alerts with any of these statuses',
-			},
+			severityFilter,
+			statusFilter,
 		],
 	},
 	{
