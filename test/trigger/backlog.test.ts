@@ -104,7 +104,7 @@ test('time budget smaller than re-reading the late-arrival window: polls still m
 	// delivered. With a budget that allows one page, stopping there would deliver nothing, keep the state and
 	// re-read the same pages next time, for ever; the trigger reads on to the first new alert first.
 	const tenant = env.scenario.tenants[2].id;
-	const d = env.deploy({ event: 'newAlert', options: { maxAlertsPerPoll: 100, pageSize: 100, pageSize: 100 } }, { cred: env.addCredential('cred-stall', { tenantId: tenant }) });
+	const d = env.deploy({ event: 'newAlert', options: { maxAlertsPerPoll: 100, pageSize: 100 } }, { cred: env.addCredential('cred-stall', { tenantId: tenant }) });
 	expect((await d.poll()).raw).toBeNull();
 	await sleepMs(3);
 	const added = env.emu.addAlerts(tenant, 300);

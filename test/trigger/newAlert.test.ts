@@ -69,7 +69,7 @@ describe('priming and exactly-once', () => {
 	});
 
 	test('250 alerts sharing ONE 7-digit timestamp, page size 100: every one exactly once over 3 polls, via $skip', async () => {
-		const d = env.deploy({ event: 'newAlert', options: { maxAlertsPerPoll: 100, pageSize: 100, pageSize: 100 } });
+		const d = env.deploy({ event: 'newAlert', options: { maxAlertsPerPoll: 100, pageSize: 100 } });
 		expect((await d.poll()).raw).toBeNull();
 		const t = await instant();
 		const added = env.emu.addAlerts(env.tenantId, Array.from({ length: 250 }, () => ({ alertCreationTime: t })));
@@ -87,7 +87,7 @@ describe('priming and exactly-once', () => {
 	});
 
 	test('alerts that differ only in the 5th–7th fraction digit: all delivered once, in order, across page boundaries', async () => {
-		const d = env.deploy({ event: 'newAlert', options: { maxAlertsPerPoll: 100, pageSize: 100, pageSize: 100 } });
+		const d = env.deploy({ event: 'newAlert', options: { maxAlertsPerPoll: 100, pageSize: 100 } });
 		expect((await d.poll()).raw).toBeNull();
 		const base = await instant();
 		// 150 alerts inside one 100 µs: .xxx0000 … .xxx0149 (JavaScript Date would see one instant)
@@ -133,7 +133,7 @@ describe('priming and exactly-once', () => {
 
 describe('restarts with n8n legacy persistence (state saved only by polls that emitted)', () => {
 	test('restart after every poll: no replay, no loss', async () => {
-		const d = env.deploy({ event: 'newAlert', options: { maxAlertsPerPoll: 100, pageSize: 100, pageSize: 100 } });
+		const d = env.deploy({ event: 'newAlert', options: { maxAlertsPerPoll: 100, pageSize: 100 } });
 		expect((await d.poll()).raw).toBeNull();
 		// The priming poll returned null, so n8n saved nothing; keep the process up until something is emitted.
 		const all: string[] = [];
