@@ -398,23 +398,3 @@ export async function defenderRequest<T = unknown>(ctx: DefenderContext, request
 		}
 	}
 }
-
-/** Follow an `@odata.nextLink` only when it stays on the API origin and under /api (a bearer token is never sent elsewhere). */
-export function checkNextLink(node: INode, nextLink: string, session: DefenderSession): { path: string[]; qs: IDataObject } {
-	const base = new URL(session.apiBaseUrl);
-	let next: URL;
-	try {
-		next = new URL(nextLink, base);
-	} catch {
-		throw new NodeOperationError(node, 'Refusing to follow an invalid @odata.nextLink');
-	}
-	if (next.origin !== base.origin || !next.pathname.startsWith('/api/')) {
-		throw new NodeOperationError(node, `Refusing to follow an @odata.nextLink to ${next.origin}${next.pathname}: it leaves the Defender API origin ${base.origin}`);
-	}
-	const qs: IDataObject = {};
-	next.searchParams.forEach((v, k) => {
-		qs[k] = v;
-	});
-	const path = next.pathname.slice('/api/'.length).split('/').map((s) => decodeURIComponent(s));
-	return { path, qs };
-}
