@@ -339,7 +339,6 @@ describe('updated stream', () => {
 			determination: null,
 			assignedTo: null,
 			commentsCount: 1,
-			lastComment: 'triage',
 		});
 		// An unknown alert seen first with a non-default status: compared against creation defaults.
 		s.alerts.push({ ...alert(at(4), { status: 'Resolved' }), id: 'u2' });
@@ -373,14 +372,12 @@ describe('helpers', () => {
 			determination: null,
 			assignedTo: 'x@y',
 			commentsCount: 2,
-			lastComment: 'two',
 		});
 		expect(diffFingerprint(undefined, fp, ['status', 'comments', 'classification'])).toEqual({
 			changedFields: ['status', 'comments'],
 			previous: { status: 'New', comments: 0 },
 			previousKnown: false,
 		});
-		expect(diffFingerprint(fp, { ...fp, lastComment: 'edited' }, ['comments']).changedFields).toEqual([]);
 		expect(diffFingerprint(fp, { ...fp, assignedTo: null }, ['assignedTo'])).toEqual({
 			changedFields: ['assignedTo'],
 			previous: { assignedTo: 'x@y' },

@@ -110,7 +110,6 @@ export interface Fingerprint {
 	determination: string | null;
 	assignedTo: string | null;
 	commentsCount: number;
-	lastComment: string | null;
 }
 
 export interface StreamState {
@@ -235,10 +234,8 @@ function str(value: unknown): string | null {
 
 export function fingerprintOf(alert: AlertRecord): Fingerprint {
 	const t = parseTicks(alert.lastUpdateTime);
+	// Only the number of comments is kept: a change is "comments added" (comment text would only bloat the state).
 	const comments = Array.isArray(alert.comments) ? (alert.comments as unknown[]) : [];
-	const last = comments.length > 0 ? comments[comments.length - 1] : undefined;
-	const lastComment =
-		last && typeof last === 'object' ? str((last as Record<string, unknown>).comment) : str(last);
 	return {
 		lastUpdateTime: t === undefined ? null : fromTicks(t),
 		status: str(alert.status),
@@ -246,7 +243,6 @@ export function fingerprintOf(alert: AlertRecord): Fingerprint {
 		determination: str(alert.determination),
 		assignedTo: str(alert.assignedTo),
 		commentsCount: comments.length,
-		lastComment,
 	};
 }
 
