@@ -240,7 +240,7 @@ describe('the credential Test button', () => {
 		expect((await test({ tenantId: 'nosuchtenant.onmicrosoft.com' })).message).toMatch(/Tenant "nosuchtenant.onmicrosoft.com" was not found \(AADSTS90002\).*Cloud/s);
 		const t = scenario.tenants[1];
 		emu.revokeConsent({ tenantId: t.id, clientId: scenario.clientId });
-		expect((await test({ tenantId: t.id })).message).toMatch(/not consented.*AADSTS7000229.*consent link/s);
+		expect((await test({ tenantId: t.id })).message).toMatch(/not consented.*AADSTS7000229.*admin-consent link https:\/\/127\.0\.0\.1:\d+\/common\/oauth2\/authorize\?prompt=consent&client_id=[0-9a-f-]{36}&response_type=code&sso_reload=true/s);
 		const t2 = scenario.tenants[2];
 		emu.setRoles(t2.id, scenario.clientId, ['Machine.Read.All']);
 		expect((await test({ tenantId: t2.id })).message).toMatch(/Alert\.Read\.All/);

@@ -161,7 +161,7 @@ export function apiBaseForRegion(endpoints: CloudEndpoints, region: string | und
 }
 
 /** Admin-consent link a customer's administrator opens (the partner guide's form, for the chosen cloud). */
-export function consentLink(endpoints: CloudEndpoints, clientId: string): string {
+export function consentLink(endpoints: Pick<CloudEndpoints, 'consentHost'>, clientId: string): string {
 	const q = new URLSearchParams({ prompt: 'consent', client_id: clientId, response_type: 'code', sso_reload: 'true' });
 	return `${endpoints.consentHost}/common/oauth2/authorize?${q.toString()}`;
 }

@@ -25,6 +25,7 @@ import {
 	type NetworkResponse,
 } from '@azure/msal-node';
 
+import { consentLink } from './clouds';
 import { decodeTokenClaims } from './jwt';
 import { registerSecret, redact } from './redact';
 
@@ -376,7 +377,7 @@ export function mapMsalError(error: unknown, target: TokenTarget, transportCause
 			return new TokenError(
 				'notConsented',
 				`App ${app} is not consented in tenant "${tenant}" (AADSTS${code})`,
-				'An administrator of that tenant must open the admin-consent link shown in the credential and accept the WindowsDefenderATP permissions.',
+				`An administrator of that tenant must open the admin-consent link ${consentLink({ consentHost: target.authorityHost }, target.clientId)} and accept the WindowsDefenderATP permissions.`,
 				details,
 			);
 		case 500011:
