@@ -36,6 +36,10 @@ import {
 } from 'n8n-workflow';
 
 import { MicrosoftDefenderForEndpointApi } from '../../credentials/MicrosoftDefenderForEndpointApi.credentials';
+import { pacer } from '../../nodes/MicrosoftDefenderForEndpoint/transport/pacer';
+import { setRetryBackoffBase } from '../../nodes/MicrosoftDefenderForEndpoint/transport/request';
+import { tokenBroker } from '../../nodes/MicrosoftDefenderForEndpoint/transport/tokens';
+import { type Emulator, type EmulatorOptions, type ScenarioOptions, startEmulator } from '../emulator';
 
 export const PACKAGE = 'n8n-nodes-defender-endpoint';
 export const CREDENTIAL_TYPE = 'microsoftDefenderForEndpointApi';
@@ -388,4 +392,32 @@ export async function testCredential(credentialsHelper: TestCredentialsHelper, c
 		return { status: 'Error', message: e.message.toString() };
 	}
 	return { status: 'OK', message: 'Connection successful!' };
+}
+
+/**
+ * Engine-test setup shared by the node and trigger suites: the emulator (rate limits off unless a test turns them
+ * on), a scenario, and a credential of the scenario's first tenant pointed at the emulator. The client's pacing
+ * windows shrink by `pacerScale` so suites making many calls are not paced for minutes, and the 5xx backoff is short.
+ */
+export async function startEmulatorEnv(options: { emulator?: EmulatorOptions; scenario?: ScenarioOptions; pacerScale?: number } = {}) {
+	tokenBroker.reset();
+	pacer.reset();
+	pacer.setTimeScale(options.pacerScale ?? 0.001);
+	setRetryBackoffBase(5);
+	const emu = await startEmulator({ rateLimits: false, ...options.emulator });
+	const scenario = emu.createScenario(options.scenario ?? { tenants: 1, alertsPerTenant: 0 });
+	const creds = new TestCredentialsHelper();
+	const tenantId = scenario.tenants[0].id;
+	const base = { cloud: 'custom', authorityHost: emu.url, apiBaseUrl: emu.url, clientId: scenario.clientId, clientSecret: scenario.clientSecret };
+	const cred = creds.add('cred-1', { ...base, tenantId });
+	return { emu, scenario, creds, tenantId, base, cred };
+}
+
+/** Between tests: fresh token cache and pacing, no faults or latency, an empty request log. */
+export function resetBetweenTests(emu: Emulator): void {
+	tokenBroker.reset();
+	pacer.reset();
+	emu.clearFaults();
+	emu.setLatency(0);
+	emu.resetLog();
 }

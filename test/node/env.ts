@@ -6,10 +6,9 @@ import type { IDataObject, INodeCredentialsDetails, INodeExecutionData, INodePar
 
 import { MicrosoftDefenderForEndpoint } from '../../nodes/MicrosoftDefenderForEndpoint/MicrosoftDefenderForEndpoint.node';
 import { pacer } from '../../nodes/MicrosoftDefenderForEndpoint/transport/pacer';
-import { setRetryBackoffBase } from '../../nodes/MicrosoftDefenderForEndpoint/transport/request';
 import { tokenBroker } from '../../nodes/MicrosoftDefenderForEndpoint/transport/tokens';
-import { type Emulator, type EmulatorOptions, type RequestFilter, type Scenario, type ScenarioOptions, startEmulator } from '../emulator';
-import { errorOf, outputOf, PACKAGE, runWorkflow, singleNodeWorkflow, TestCredentialsHelper, TestNodeTypes } from '../harness';
+import { type Emulator, type EmulatorOptions, type RequestFilter, type Scenario, type ScenarioOptions } from '../emulator';
+import { errorOf, outputOf, PACKAGE, runWorkflow, singleNodeWorkflow, startEmulatorEnv, TestCredentialsHelper, TestNodeTypes } from '../harness';
 
 export const NODE_TYPE = `${PACKAGE}.microsoftDefenderForEndpoint`;
 export const NODE_NAME = 'Defender';
@@ -46,18 +45,7 @@ export function rl(value: string, mode: 'id' | 'url' | 'list' = 'id'): INodePara
 }
 
 export async function createEnv(options: { emulator?: EmulatorOptions; scenario?: ScenarioOptions; pacerScale?: number } = {}): Promise<TestEnv> {
-	tokenBroker.reset();
-	pacer.reset();
-	// The emulator's limits are off unless a test turns them on; shrink the client budgets likewise so a suite
-	// making many calls is not paced for minutes (rate-limit tests set both scales themselves).
-	pacer.setTimeScale(options.pacerScale ?? 0.001);
-	setRetryBackoffBase(5);
-	const emu = await startEmulator({ rateLimits: false, ...options.emulator });
-	const scenario = emu.createScenario(options.scenario ?? { tenants: 2, alertsPerTenant: 30 });
-	const creds = new TestCredentialsHelper();
-	const tenantId = scenario.tenants[0].id;
-	const base = { cloud: 'custom', authorityHost: emu.url, apiBaseUrl: emu.url, clientId: scenario.clientId, clientSecret: scenario.clientSecret };
-	const cred = creds.add('cred-1', { ...base, tenantId });
+	const { emu, scenario, creds, tenantId, base, cred } = await startEmulatorEnv({ ...options, scenario: options.scenario ?? { tenants: 2, alertsPerTenant: 30 } });
 	const nodeTypes = new TestNodeTypes({ [NODE_TYPE]: new MicrosoftDefenderForEndpoint() });
 	const env: TestEnv = {
 		emu,

@@ -3,9 +3,8 @@
  * order, no duplicates or losses, restarts between polls, a token revoked while draining, bounded seen memory),
  * and the poll time budget (stops early, the rest drains next poll, never stalls on the late-arrival window).
  */
-import { pacer } from '../../nodes/MicrosoftDefenderForEndpoint/transport/pacer';
-import { tokenBroker } from '../../nodes/MicrosoftDefenderForEndpoint/transport/tokens';
 import { createTriggerEnv, expectNoDuplicates, ids, type PollOutcome, sleepMs, type TriggerEnv } from './env';
+import { resetBetweenTests } from '../harness';
 
 let env: TriggerEnv;
 
@@ -15,13 +14,7 @@ beforeAll(async () => {
 afterAll(async () => {
 	await env.close();
 });
-beforeEach(() => {
-	tokenBroker.reset();
-	pacer.reset();
-	env.emu.clearFaults();
-	env.emu.setLatency(0);
-	env.emu.resetLog();
-});
+beforeEach(() => resetBetweenTests(env.emu));
 
 const BACKLOG = 20_000;
 

@@ -8,10 +8,9 @@ import type { IDataObject, INode, INodeCredentialsDetails, INodeExecutionData, I
 
 import { MicrosoftDefenderForEndpointTrigger } from '../../nodes/MicrosoftDefenderForEndpoint/MicrosoftDefenderForEndpointTrigger.node';
 import { pacer } from '../../nodes/MicrosoftDefenderForEndpoint/transport/pacer';
-import { setRetryBackoffBase } from '../../nodes/MicrosoftDefenderForEndpoint/transport/request';
 import { tokenBroker } from '../../nodes/MicrosoftDefenderForEndpoint/transport/tokens';
-import { type Emulator, type EmulatorOptions, type RequestLogEntry, type Scenario, type ScenarioOptions, startEmulator } from '../emulator';
-import { errorOf, outputOf, PACKAGE, pollHarness, type PollHarness, TestCredentialsHelper, TestNodeTypes } from '../harness';
+import { type Emulator, type EmulatorOptions, type RequestLogEntry, type Scenario, type ScenarioOptions } from '../emulator';
+import { errorOf, outputOf, PACKAGE, pollHarness, type PollHarness, startEmulatorEnv, TestCredentialsHelper, TestNodeTypes } from '../harness';
 
 export const TRIGGER_TYPE = `${PACKAGE}.microsoftDefenderForEndpointTrigger`;
 export const TRIGGER_NAME = 'Defender Trigger';
@@ -77,17 +76,7 @@ export function triggerNode(parameters: Record<string, unknown>, cred: INodeCred
 }
 
 export async function createTriggerEnv(options: { emulator?: EmulatorOptions; scenario?: ScenarioOptions; pacerScale?: number } = {}): Promise<TriggerEnv> {
-	tokenBroker.reset();
-	pacer.reset();
-	// The emulator's limits are off unless a test turns them on; shrink the client budgets likewise.
-	pacer.setTimeScale(options.pacerScale ?? 0.001);
-	setRetryBackoffBase(5);
-	const emu = await startEmulator({ rateLimits: false, ...options.emulator });
-	const scenario = emu.createScenario(options.scenario ?? { tenants: 1, alertsPerTenant: 0 });
-	const creds = new TestCredentialsHelper();
-	const tenantId = scenario.tenants[0].id;
-	const base = { cloud: 'custom', authorityHost: emu.url, apiBaseUrl: emu.url, clientId: scenario.clientId, clientSecret: scenario.clientSecret };
-	const cred = creds.add('cred-1', { ...base, tenantId });
+	const { emu, scenario, creds, tenantId, base, cred } = await startEmulatorEnv({ ...options, scenario: options.scenario ?? { tenants: 1, alertsPerTenant: 0 } });
 	const nodeTypes = new TestNodeTypes({ [TRIGGER_TYPE]: new MicrosoftDefenderForEndpointTrigger() });
 
 	const deploy = (parameters: Record<string, unknown>, opts: { cred?: INodeCredentialsDetails; staticData?: IDataObject } = {}): Deployment => {

@@ -7,9 +7,9 @@
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { pacer } from '../../nodes/MicrosoftDefenderForEndpoint/transport/pacer';
-import { tokenBroker } from '../../nodes/MicrosoftDefenderForEndpoint/transport/tokens';
 import { MSSP_ROLES } from '../emulator';
 import { createTriggerEnv, type Deployment, expectNoDuplicates, ids, sleepMs, type TriggerEnv } from './env';
+import { resetBetweenTests } from '../harness';
 
 let env: TriggerEnv;
 let next = 0;
@@ -20,12 +20,7 @@ beforeAll(async () => {
 afterAll(async () => {
 	await env.close();
 });
-beforeEach(() => {
-	tokenBroker.reset();
-	pacer.reset();
-	env.emu.clearFaults();
-	env.emu.resetLog();
-});
+beforeEach(() => resetBetweenTests(env.emu));
 
 /** A fresh tenant of the scenario, a credential for it and a deployment reading it from 2020 on. */
 function fresh(options: Record<string, unknown> = {}, filters: Record<string, unknown> = {}): { tenant: string; d: Deployment } {

@@ -3,9 +3,8 @@
  * "Fetch test event" path through n8n-core's WorkflowExecute (newest matching alert, static data untouched, clear
  * errors for a wrong secret or an invalid filter).
  */
-import { pacer } from '../../nodes/MicrosoftDefenderForEndpoint/transport/pacer';
-import { tokenBroker } from '../../nodes/MicrosoftDefenderForEndpoint/transport/tokens';
 import { createTriggerEnv, ids, sleepMs, type TriggerEnv } from './env';
+import { resetBetweenTests } from '../harness';
 
 let env: TriggerEnv;
 
@@ -15,12 +14,7 @@ beforeAll(async () => {
 afterAll(async () => {
 	await env.close();
 });
-beforeEach(() => {
-	tokenBroker.reset();
-	pacer.reset();
-	env.emu.clearFaults();
-	env.emu.resetLog();
-});
+beforeEach(() => resetBetweenTests(env.emu));
 
 const FILTERS = {
 	severity: ['High', 'Medium'],

@@ -5,10 +5,9 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { pacer } from '../../nodes/MicrosoftDefenderForEndpoint/transport/pacer';
-import { tokenBroker } from '../../nodes/MicrosoftDefenderForEndpoint/transport/tokens';
 import { MSSP_ROLES, type ScenarioTenant } from '../emulator';
 import { createTriggerEnv, type Deployment, expectNoDuplicates, sleepMs, type TriggerEnv } from './env';
+import { resetBetweenTests } from '../harness';
 
 let env: TriggerEnv;
 let customers: ScenarioTenant[];
@@ -22,13 +21,7 @@ beforeAll(async () => {
 afterAll(async () => {
 	await env.close();
 });
-beforeEach(() => {
-	tokenBroker.reset();
-	pacer.reset();
-	env.emu.clearFaults();
-	env.emu.setLatency(0);
-	env.emu.resetLog();
-});
+beforeEach(() => resetBetweenTests(env.emu));
 
 const label = (t: ScenarioTenant) => t.name;
 const tenantsParam = (list: ScenarioTenant[]) => list.map((t) => `${t.id}=${label(t)}`).join('\n');

@@ -3,9 +3,8 @@
  * 7-digit timestamp across pages, sub-millisecond ordering, late arrivals, restarts with n8n's legacy persistence,
  * the idle poll's request count and the output shape.
  */
-import { pacer } from '../../nodes/MicrosoftDefenderForEndpoint/transport/pacer';
-import { tokenBroker } from '../../nodes/MicrosoftDefenderForEndpoint/transport/tokens';
 import { createTriggerEnv, expectNoDuplicates, ids, sleepMs, STATIC_KEY, type TriggerEnv } from './env';
+import { resetBetweenTests } from '../harness';
 
 let env: TriggerEnv;
 
@@ -16,13 +15,7 @@ beforeAll(async () => {
 afterAll(async () => {
 	await env.close();
 });
-beforeEach(() => {
-	tokenBroker.reset();
-	pacer.reset();
-	env.emu.clearFaults();
-	env.emu.setLatency(0);
-	env.emu.resetLog();
-});
+beforeEach(() => resetBetweenTests(env.emu));
 
 /** An emulator timestamp strictly after everything so far (the trigger's "now" is the local clock, in ms). */
 async function instant(): Promise<string> {

@@ -2,9 +2,8 @@
  * "Updated Alert" through n8n-core's PollContext: one event per update version; "Only When These Fields Change"
  * with changedFields / previous; restarts with n8n's legacy persistence.
  */
-import { pacer } from '../../nodes/MicrosoftDefenderForEndpoint/transport/pacer';
-import { tokenBroker } from '../../nodes/MicrosoftDefenderForEndpoint/transport/tokens';
 import { createTriggerEnv, ids, sleepMs, type TriggerEnv } from './env';
+import { resetBetweenTests } from '../harness';
 
 let env: TriggerEnv;
 
@@ -14,11 +13,7 @@ beforeAll(async () => {
 afterAll(async () => {
 	await env.close();
 });
-beforeEach(() => {
-	tokenBroker.reset();
-	pacer.reset();
-	env.emu.resetLog();
-});
+beforeEach(() => resetBetweenTests(env.emu));
 
 test('an alert updated twice is emitted once per update version', async () => {
 	const tenant = env.tenantId;
