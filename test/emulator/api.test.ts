@@ -1,6 +1,7 @@
 import { compareTimestamps, normalizeTimestamp } from '../../nodes/MicrosoftDefenderForEndpoint/helpers/timestamps';
 import { startEmulator, type Alert, type Emulator } from './index';
 import { ensureFetchTrustsEmulator, getToken } from './test-helpers';
+import { emptyEvidence as blankEvidence } from './seed';
 
 ensureFetchTrustsEmulator();
 
@@ -409,31 +410,5 @@ describe('CreateAlertByReference and related entities', () => {
 });
 
 function emptyEvidence(entityType: string) {
-	return {
-		entityType,
-		evidenceCreationTime: '2030-01-01T00:00:00.1Z',
-		sha1: null,
-		sha256: null,
-		fileName: null,
-		filePath: null,
-		processId: null,
-		processCommandLine: null,
-		processCreationTime: null,
-		parentProcessId: null,
-		parentProcessCreationTime: null,
-		parentProcessFileName: null,
-		parentProcessFilePath: null,
-		ipAddress: null,
-		url: null,
-		registryKey: null,
-		registryHive: null,
-		registryValueType: null,
-		registryValue: null,
-		accountName: null,
-		domainName: null,
-		userSid: null,
-		aadUserId: null,
-		userPrincipalName: null,
-		detectionStatus: 'Detected',
-	};
+	return { ...blankEvidence(entityType, '2030-01-01T00:00:00.1Z'), detectionStatus: 'Detected' };
 }

@@ -581,7 +581,8 @@ export function syntheticFile(sha1: string, sha256: string | null, fileName: str
 	};
 }
 
-const emptyEvidence = (entityType: string, created: string): AlertEvidence => ({
+/** An evidence entry with every field present and null, as the API serves it; callers fill in what applies. */
+export const emptyEvidence = (entityType: string, created: string | null): AlertEvidence => ({
 	entityType,
 	evidenceCreationTime: created,
 	sha1: null,

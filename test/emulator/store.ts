@@ -7,6 +7,7 @@ import { trimFraction, type EmulatorClock } from './clock';
 import {
 	generateAlert,
 	isHighWithUser,
+	emptyEvidence,
 	makeAlertId,
 	makeHuntingEvent,
 	makeMachine,
@@ -354,8 +355,7 @@ export class TenantStore {
 		const evidence = event.sha1
 			? [
 					{
-						entityType: 'Process',
-						evidenceCreationTime: trimFraction(fromTicks(created)),
+						...emptyEvidence('Process', trimFraction(fromTicks(created))),
 						sha1: event.sha1,
 						sha256: this.entities.files.get(event.sha1)?.sha256 ?? null,
 						fileName: event.fileName,
@@ -363,21 +363,8 @@ export class TenantStore {
 						processId: this.rng.int(1000, 16000),
 						processCommandLine: event.processCommandLine,
 						processCreationTime: event.eventTime,
-						parentProcessId: null,
-						parentProcessCreationTime: null,
-						parentProcessFileName: null,
-						parentProcessFilePath: null,
-						ipAddress: null,
-						url: null,
-						registryKey: null,
-						registryHive: null,
-						registryValueType: null,
-						registryValue: null,
 						accountName: event.accountName,
 						domainName: relatedUser?.domainName ?? null,
-						userSid: null,
-						aadUserId: null,
-						userPrincipalName: null,
 						detectionStatus: 'Detected',
 					},
 				]
