@@ -2,6 +2,7 @@
 import type { ICredentialDataDecryptedObject, IDataObject, JsonObject } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
+import { READ_ROLES, rolesFor, WRITE_ROLES } from '../helpers/permissions';
 import { alertPortalUrl } from '../transport/clouds';
 import { decodeTokenClaims } from '../transport/jwt';
 import { type DefenderContext, type DefenderSession, defenderRequest, describeFailure, openSession, sessionToken } from '../transport/request';
@@ -19,13 +20,6 @@ export const MDE_MAX_PAGE_SIZE = 10_000;
 /** Not documented by Microsoft (defender-api.md §3.4); 500 matches the other batch endpoints' documented caps. */
 export const MDE_MAX_BATCH_SIZE = 500;
 
-const RELATED_ROLES: Record<RelatedKind, string[]> = {
-	domains: ['URL.Read.All'],
-	files: ['File.Read.All'],
-	ips: ['Ip.Read.All'],
-	machine: ['Machine.Read.All', 'Machine.ReadWrite.All'],
-	user: ['User.Read.All'],
-};
 
 type Session = DefenderSession & { data: ICredentialDataDecryptedObject };
 
@@ -53,7 +47,7 @@ export async function mdeBackend(ctx: DefenderContext, options: BackendOptions =
 				qs,
 				endpointClass: 'alerts',
 				idempotent: true,
-				requiredRoles: ['Alert.Read.All', 'Alert.ReadWrite.All'],
+				requiredRoles: READ_ROLES,
 			});
 			return Array.isArray(body?.value) ? body.value : [];
 		},
@@ -66,7 +60,7 @@ export async function mdeBackend(ctx: DefenderContext, options: BackendOptions =
 				endpointClass: 'alerts',
 				idempotent: true,
 				notFoundMessage: notFound(id),
-				requiredRoles: ['Alert.Read.All', 'Alert.ReadWrite.All'],
+				requiredRoles: READ_ROLES,
 			});
 			return stripContext(alert);
 		},
@@ -80,7 +74,7 @@ export async function mdeBackend(ctx: DefenderContext, options: BackendOptions =
 				// Setting the same fields twice gives the same alert; a comment would be added twice, so not then.
 				idempotent: patch.comment === undefined,
 				notFoundMessage: notFound(id),
-				requiredRoles: ['Alert.ReadWrite.All'],
+				requiredRoles: WRITE_ROLES,
 			});
 			return stripContext(alert);
 		},
@@ -92,7 +86,7 @@ export async function mdeBackend(ctx: DefenderContext, options: BackendOptions =
 				body: { alertIds: ids, ...patch } as IDataObject,
 				endpointClass: 'batchUpdate',
 				idempotent: patch.comment === undefined,
-				requiredRoles: ['Alert.ReadWrite.All'],
+				requiredRoles: WRITE_ROLES,
 			});
 		},
 
@@ -104,7 +98,7 @@ export async function mdeBackend(ctx: DefenderContext, options: BackendOptions =
 				endpointClass: 'createByReference',
 				idempotent: false,
 				notFoundMessage: `No event with report ID ${input.reportId} at ${input.eventTime} on machine ${input.machineId} was found in tenant ${session.tenantId}`,
-				requiredRoles: ['Alert.ReadWrite.All'],
+				requiredRoles: WRITE_ROLES,
 			});
 			return stripContext(alert);
 		},
@@ -117,7 +111,7 @@ export async function mdeBackend(ctx: DefenderContext, options: BackendOptions =
 					endpointClass: 'alerts',
 					idempotent: true,
 					notFoundMessage: notFound(id),
-					requiredRoles: RELATED_ROLES[kind],
+					requiredRoles: rolesFor(`alert.getRelated.${kind}`),
 				});
 				if (kind === 'machine' || kind === 'user') return body ? stripContext(body as AlertRecord) : null;
 				return Array.isArray(body?.value) ? body.value : [];

@@ -9,8 +9,10 @@ export interface OperationNeed {
 	optional?: boolean;
 }
 
-const READ = ['Alert.Read.All', 'Alert.ReadWrite.All'];
-const WRITE = ['Alert.ReadWrite.All'];
+export const READ_ROLES = ['Alert.Read.All', 'Alert.ReadWrite.All'];
+export const WRITE_ROLES = ['Alert.ReadWrite.All'];
+const READ = READ_ROLES;
+const WRITE = WRITE_ROLES;
 
 export const OPERATION_NEEDS: OperationNeed[] = [
 	{ operation: 'alert.getAll', label: 'Alert: Get Many', anyOf: READ },
@@ -47,4 +49,9 @@ export function allowedBy(roles: string[]): { allowed: OperationNeed[]; blocked:
 	const blocked: OperationNeed[] = [];
 	for (const need of OPERATION_NEEDS) (need.anyOf.some((r) => has(roles, r)) ? allowed : blocked).push(need);
 	return { allowed, blocked };
+}
+
+/** The roles (any one of them) an operation needs, e.g. `rolesFor('alert.getRelated.files')`. */
+export function rolesFor(operation: string): string[] {
+	return OPERATION_NEEDS.find((n) => n.operation === operation)?.anyOf ?? [];
 }
