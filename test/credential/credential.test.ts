@@ -9,6 +9,7 @@ import { DefenderProbe } from '../harness/probeNode';
 import { outputOf, runWorkflow, singleNodeWorkflow, TestCredentialsHelper, testCredential, TestNodeTypes, errorOf } from '../harness';
 import { tokenBroker } from '../../nodes/MicrosoftDefenderForEndpoint/transport/tokens';
 import { pacer } from '../../nodes/MicrosoftDefenderForEndpoint/transport/pacer';
+import { pacingKey } from '../../nodes/MicrosoftDefenderForEndpoint/transport/request';
 
 const PROBE = 'n8n-nodes-defender-endpoint.defenderProbe';
 const nodeTypes = new TestNodeTypes({ [PROBE]: new DefenderProbe() });
@@ -146,6 +147,9 @@ describe('token requests', () => {
 		const r = await runProbe(helper, 'a', [...items(2, t1.domain), ...items(2, t1.id), ...items(1, t1.domain.toUpperCase())]);
 		expect(outputOf(r, 'Probe')).toHaveLength(5);
 		expect(emu.tokenRequests({ tenantId: t1.id }).length).toBe(1);
+		// and one rate-limit budget: all five calls count against the tenant GUID's
+		pacer.setTimeScale(1);
+		expect(pacer.recent(pacingKey(scenario.clientId, t1.id, 'alerts'), 'alerts')).toBe(5);
 	});
 });
 

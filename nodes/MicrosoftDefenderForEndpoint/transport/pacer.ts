@@ -82,6 +82,13 @@ export class Pacer {
 		return Math.max(0, until - t);
 	}
 
+	/** Requests recorded for this key inside the class's shortest window (for diagnostics and tests). */
+	recent(key: string, cls: EndpointClass): number {
+		const t = this.now();
+		const shortest = Math.min(...this.windows(cls).map((w) => w.windowMs));
+		return (this.keys.get(key)?.sent ?? []).filter((ts) => ts > t - shortest).length;
+	}
+
 	/** Record that a request is being sent now. */
 	record(key: string, cls: EndpointClass): void {
 		const s = this.state(key);

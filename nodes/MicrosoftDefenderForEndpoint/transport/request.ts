@@ -323,6 +323,10 @@ function throttledError(node: INode, request: ApiRequest, session: DefenderSessi
 	return err;
 }
 
+export function pacingKey(clientId: string, tenantGuid: string, endpointClass: EndpointClass): string {
+	return `${clientId.toLowerCase()}|${tenantGuid.toLowerCase()}|${endpointClass}`;
+}
+
 export function apiPath(segments: string[]): string {
 	return `/api/${segments.map((s) => encodeURIComponent(s)).join('/')}`;
 }
@@ -335,11 +339,15 @@ export async function defenderRequest<T = unknown>(ctx: DefenderContext, request
 	const node = ctx.getNode();
 	const session = existing ?? (await openSession(ctx, { itemIndex: request.itemIndex, tenantId: request.tenantId, region: request.region }));
 	const url = `${session.apiBaseUrl}${apiPath(request.path)}`;
-	const paceKey = `${session.credential.clientId}|${session.tenantId}|${request.endpointClass}`;
 	const maxWait = request.maxThrottleWaitMs ?? DEFAULT_MAX_THROTTLE_WAIT_MS;
 	let throttleWaited = 0;
 	let serverErrors = 0;
 	let throttles = 0;
+
+	// Budgets are per app + tenant: key them by the token's tenant GUID, so a tenant named by its domain in one item
+	// and by its GUID in the next shares one budget (the token itself is cached; this costs no request).
+	const tid = decodeTokenClaims(await sessionToken(ctx, session, request.itemIndex)).tid ?? session.tenantId;
+	const paceKey = pacingKey(session.credential.clientId, tid, request.endpointClass);
 
 	for (;;) {
 		const delay = pacer.delayFor(paceKey, request.endpointClass);
