@@ -346,8 +346,12 @@ export async function defenderRequest<T = unknown>(ctx: DefenderContext, request
 
 	// Budgets are per app + tenant: key them by the token's tenant GUID, so a tenant named by its domain in one item
 	// and by its GUID in the next shares one budget (the token itself is cached; this costs no request).
-	const tid = decodeTokenClaims(await sessionToken(ctx, session, request.itemIndex)).tid ?? session.tenantId;
+	let token = await sessionToken(ctx, session, request.itemIndex);
+	const tid = decodeTokenClaims(token).tid ?? session.tenantId;
 	const paceKey = pacingKey(session.credential.clientId, tid, request.endpointClass);
+	// The first attempt sends that token; later attempts (after pacing, a 429 or a backoff) fetch it again, since it
+	// may have been renewed meanwhile.
+	let refetchToken = false;
 
 	for (;;) {
 		const delay = pacer.delayFor(paceKey, request.endpointClass);
@@ -355,11 +359,13 @@ export async function defenderRequest<T = unknown>(ctx: DefenderContext, request
 			if (throttleWaited + delay > maxWait) throw throttledError(node, request, session, delay);
 			throttleWaited += delay;
 			await sleep(delay);
+			refetchToken = true;
 			continue;
 		}
 		pacer.record(paceKey, request.endpointClass);
 
-		const token = await sessionToken(ctx, session, request.itemIndex);
+		if (refetchToken) token = await sessionToken(ctx, session, request.itemIndex);
+		refetchToken = true; // any further attempt follows a wait or a failed send
 		const scope = { tenantId: session.tenantId, token };
 		const options: IHttpRequestOptions = {
 			method: request.method,
