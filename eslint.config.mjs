@@ -10,10 +10,9 @@ import { configWithoutCloudSupport } from '@n8n/node-cli/eslint';
 
 // Pure modules (no n8n node context by design: they are unit/property-tested on their own and shared with the
 // credential) throw their own typed errors; the transport turns every one of them into a NodeOperationError or
-// NodeApiError with the item index at the boundary (transport/request.ts, backend/mde.ts).
+// NodeApiError with the item index at the boundary (backend/index.ts, transport/request.ts, backend/mde.ts).
 const pureModules = [
-	'nodes/MicrosoftDefenderForEndpoint/transport/clouds.ts',
-	'nodes/MicrosoftDefenderForEndpoint/transport/credentials.ts',
+	'nodes/MicrosoftDefenderForEndpoint/core/*.ts',
 	'nodes/MicrosoftDefenderForEndpoint/transport/tokens.ts',
 	'nodes/MicrosoftDefenderForEndpoint/transport/pacer.ts',
 	'nodes/MicrosoftDefenderForEndpoint/helpers/timestamps.ts',

@@ -80,7 +80,7 @@ export async function main(): Promise<void> {
 	require('reflect-metadata');
 	const harness = require('../test/harness') as typeof import('../test/harness');
 	const { MicrosoftDefenderForEndpoint } = require('../nodes/MicrosoftDefenderForEndpoint/MicrosoftDefenderForEndpoint.node.ts') as typeof import('../nodes/MicrosoftDefenderForEndpoint/MicrosoftDefenderForEndpoint.node');
-	const { pacer } = require('../nodes/MicrosoftDefenderForEndpoint/transport/pacer') as typeof import('../nodes/MicrosoftDefenderForEndpoint/transport/pacer');
+	const { resetProcessState } = require('../nodes/MicrosoftDefenderForEndpoint/transport/processState') as typeof import('../nodes/MicrosoftDefenderForEndpoint/transport/processState');
 	const { tokenBroker } = require('../nodes/MicrosoftDefenderForEndpoint/transport/tokens') as typeof import('../nodes/MicrosoftDefenderForEndpoint/transport/tokens');
 	/* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -90,9 +90,7 @@ export async function main(): Promise<void> {
 		// tenants: [per-item updates, Update Many, Get Many 50k, Get ×100]
 		const emu = await child.call<StartResult>('start', { scale: SCALE, tenants: [UPDATES, UPDATES, LIST_ALERTS, 20] });
 		console.log(`[bench] emulator ready in ${((Date.now() - t0) / 1000).toFixed(1)} s at ${emu.url}; documented limits ×${SCALE} on both sides`);
-		pacer.reset();
-		pacer.setTimeScale(SCALE);
-		tokenBroker.reset();
+		resetProcessState({ pacerTimeScale: SCALE });
 
 		const NODE_TYPE = `${harness.PACKAGE}.microsoftDefenderForEndpoint`;
 		const nodeTypes = new harness.TestNodeTypes({ [NODE_TYPE]: new MicrosoftDefenderForEndpoint() });

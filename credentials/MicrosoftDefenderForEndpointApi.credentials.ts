@@ -9,34 +9,53 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { CredentialInputError, readCredential, tokenTarget } from '../nodes/MicrosoftDefenderForEndpoint/transport/credentials';
+import { apiBaseUrlExpression, CLOUD_LABELS, consentLink, fixedClouds } from '../nodes/MicrosoftDefenderForEndpoint/core/clouds';
+import { CredentialInputError, readCredential, tokenTarget } from '../nodes/MicrosoftDefenderForEndpoint/core/credentials';
 import { tokenHttpFrom } from '../nodes/MicrosoftDefenderForEndpoint/transport/n8nHttp';
 import { requestScope } from '../nodes/MicrosoftDefenderForEndpoint/transport/requestScope';
 import { tokenBroker, TokenError } from '../nodes/MicrosoftDefenderForEndpoint/transport/tokens';
-import { USER_AGENT } from '../nodes/MicrosoftDefenderForEndpoint/transport/version';
+import { USER_AGENT } from '../nodes/MicrosoftDefenderForEndpoint/core/version';
 
 const PERMISSIONS_TEXT =
 	'Application permissions on <b>WindowsDefenderATP</b>: <b>Alert.Read.All</b> (read alerts, trigger) or <b>Alert.ReadWrite.All</b> (also update, comment, create). ' +
 	'Optional for "Get Related": URL.Read.All (domains), File.Read.All (files), Ip.Read.All (IPs), Machine.Read.All (machine), User.Read.All (user).';
 
-function consentNotice(host: string, clouds: string[]): INodeProperties {
-	return {
-		displayName:
-			`Customer onboarding: a Global Administrator of each customer tenant opens <code>${host}/common/oauth2/authorize?prompt=consent&amp;client_id=&lt;Application (client) ID&gt;&amp;response_type=code&amp;sso_reload=true</code> and accepts. ` +
-			`${PERMISSIONS_TEXT} The node's Tenant → Get Consent Link operation builds the exact link.`,
-		name: `consentNotice_${clouds.join('_')}`,
-		type: 'notice',
-		default: '',
-		displayOptions: { show: { cloud: clouds } },
-	};
+const CLIENT_ID_PLACEHOLDER = 'CLIENT-ID-PLACEHOLDER';
+
+/** One notice per consent host (Commercial and GCC share one, GCC High and DoD another), derived from core/clouds. */
+function consentNotices(): INodeProperties[] {
+	const byHost = new Map<string, string[]>();
+	for (const c of fixedClouds()) byHost.set(c.consentHost, [...(byHost.get(c.consentHost) ?? []), c.cloud]);
+	return [...byHost].map(([consentHost, clouds]) => {
+		const link = consentLink({ consentHost }, CLIENT_ID_PLACEHOLDER)
+			.replace(/&/g, '&amp;')
+			.replace(CLIENT_ID_PLACEHOLDER, '&lt;Application (client) ID&gt;');
+		return {
+			displayName:
+				`Customer onboarding: a Global Administrator of each customer tenant opens <code>${link}</code> and accepts. ` +
+				`${PERMISSIONS_TEXT} The node's Tenant → Get Consent Link operation builds the exact link.`,
+			name: `consentNotice_${clouds.join('_')}`,
+			type: 'notice' as const,
+			default: '',
+			displayOptions: { show: { cloud: clouds } },
+		};
+	});
 }
 
-/** API base for the credential test request, as an n8n expression over the credential's own fields. */
-const TEST_BASE_URL =
-	"={{ $credentials.cloud === 'custom' ? String($credentials.apiBaseUrl || '').trim().replace(/\\/+$/, '').replace(/\\/api$/i, '') : " +
-	"$credentials.cloud === 'gcc' ? 'https://api-gcc.securitycenter.microsoft.us' : " +
-	"($credentials.cloud === 'gccHigh' || $credentials.cloud === 'dod') ? 'https://api-gov.securitycenter.microsoft.us' : " +
-	"'https://api.security.microsoft.com' }}";
+const hostOf = (url: string) => new URL(url).host;
+
+/** The Cloud options, derived from core/clouds (sorted by name, as n8n lists options). */
+const CLOUD_OPTIONS = [
+	...fixedClouds().map((c) => ({
+		name: c.label,
+		value: c.cloud,
+		description: `${hostOf(c.authorityHost)} and ${hostOf(c.apiBaseUrl)}${c.cloud === 'commercial' ? ' (regions are chosen in the node)' : ''}`,
+	})),
+	{ name: CLOUD_LABELS.custom, value: 'custom', description: 'Your own authority, API base URL and token scope (https only)' },
+].sort((a, b) => a.name.localeCompare(b.name));
+
+/** API base for the credential test request: an n8n expression over the credential's own fields (core/clouds). */
+const TEST_BASE_URL = apiBaseUrlExpression();
 
 export class MicrosoftDefenderForEndpointApi implements ICredentialType {
 	name = 'microsoftDefenderForEndpointApi';
@@ -52,18 +71,11 @@ export class MicrosoftDefenderForEndpointApi implements ICredentialType {
 			displayName: 'Cloud',
 			name: 'cloud',
 			type: 'options',
-			options: [
-				{ name: 'Commercial (Worldwide)', value: 'commercial', description: 'login.microsoftonline.com and api.security.microsoft.com (regions are chosen in the node)' },
-				{ name: 'Custom', value: 'custom', description: 'Your own authority, API base URL and token scope (https only)' },
-				{ name: 'US Government DoD', value: 'dod', description: 'login.microsoftonline.us and api-gov.securitycenter.microsoft.us' },
-				{ name: 'US Government GCC', value: 'gcc', description: 'login.microsoftonline.com and api-gcc.securitycenter.microsoft.us' },
-				{ name: 'US Government GCC High', value: 'gccHigh', description: 'login.microsoftonline.us and api-gov.securitycenter.microsoft.us' },
-			],
+			options: CLOUD_OPTIONS,
 			default: 'commercial',
 			description: 'Sets the sign-in host, the token scope and the Defender API host together',
 		},
-		consentNotice('https://login.microsoftonline.com', ['commercial', 'gcc']),
-		consentNotice('https://login.microsoftonline.us', ['gccHigh', 'dod']),
+		...consentNotices(),
 		{
 			displayName: 'Tenant ID',
 			name: 'tenantId',

@@ -29,7 +29,7 @@ import {
 	WATCH_FIELDS,
 } from './trigger/poller';
 import { parseTenantList, type TenantEntry } from './trigger/tenants';
-import { CredentialInputError } from './transport/credentials';
+import { CredentialInputError } from './core/credentials';
 import { describeFailure } from './transport/request';
 
 const STATE_VERSION = 1;

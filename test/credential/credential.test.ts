@@ -9,6 +9,7 @@ import { DefenderProbe } from '../harness/probeNode';
 import { outputOf, runWorkflow, singleNodeWorkflow, TestCredentialsHelper, testCredential, TestNodeTypes, errorOf } from '../harness';
 import { tokenBroker } from '../../nodes/MicrosoftDefenderForEndpoint/transport/tokens';
 import { pacer } from '../../nodes/MicrosoftDefenderForEndpoint/transport/pacer';
+import { resetProcessState } from '../../nodes/MicrosoftDefenderForEndpoint/transport/processState';
 import { pacingKey } from '../../nodes/MicrosoftDefenderForEndpoint/transport/request';
 
 const PROBE = 'n8n-nodes-defender-endpoint.defenderProbe';
@@ -53,11 +54,9 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-	tokenBroker.reset();
-	pacer.reset();
 	// These tests are about tokens, not pacing (test/unit/pacer.test.ts and test/node/resilience.test.ts are):
 	// shrink the documented 100-per-minute budget's window so 120 quick calls do not wait a minute.
-	pacer.setTimeScale(0.001);
+	resetProcessState({ pacerTimeScale: 0.001 });
 	emu.resetLog();
 	emu.clearFaults();
 });

@@ -36,9 +36,7 @@ import {
 } from 'n8n-workflow';
 
 import { MicrosoftDefenderForEndpointApi } from '../../credentials/MicrosoftDefenderForEndpointApi.credentials';
-import { pacer } from '../../nodes/MicrosoftDefenderForEndpoint/transport/pacer';
-import { setRetryBackoffBase } from '../../nodes/MicrosoftDefenderForEndpoint/transport/request';
-import { tokenBroker } from '../../nodes/MicrosoftDefenderForEndpoint/transport/tokens';
+import { type ProcessStateOptions, resetProcessState } from '../../nodes/MicrosoftDefenderForEndpoint/transport/processState';
 import { type Emulator, type EmulatorOptions, type ScenarioOptions, startEmulator } from '../emulator';
 
 export const PACKAGE = 'n8n-nodes-defender-endpoint';
@@ -399,11 +397,12 @@ export async function testCredential(credentialsHelper: TestCredentialsHelper, c
  * on), a scenario, and a credential of the scenario's first tenant pointed at the emulator. The client's pacing
  * windows shrink by `pacerScale` so suites making many calls are not paced for minutes, and the 5xx backoff is short.
  */
+/** The process settings of the running engine-test environment (kept by resetBetweenTests). */
+let envProcessOptions: ProcessStateOptions = {};
+
 export async function startEmulatorEnv(options: { emulator?: EmulatorOptions; scenario?: ScenarioOptions; pacerScale?: number } = {}) {
-	tokenBroker.reset();
-	pacer.reset();
-	pacer.setTimeScale(options.pacerScale ?? 0.001);
-	setRetryBackoffBase(5);
+	envProcessOptions = { pacerTimeScale: options.pacerScale ?? 0.001, retryBackoffBaseMs: 5 };
+	resetProcessState(envProcessOptions);
 	const emu = await startEmulator({ rateLimits: false, ...options.emulator });
 	const scenario = emu.createScenario(options.scenario ?? { tenants: 1, alertsPerTenant: 0 });
 	const creds = new TestCredentialsHelper();
@@ -415,8 +414,7 @@ export async function startEmulatorEnv(options: { emulator?: EmulatorOptions; sc
 
 /** Between tests: fresh token cache and pacing, no faults or latency, an empty request log. */
 export function resetBetweenTests(emu: Emulator): void {
-	tokenBroker.reset();
-	pacer.reset();
+	resetProcessState(envProcessOptions);
 	emu.clearFaults();
 	emu.setLatency(0);
 	emu.resetLog();

@@ -5,7 +5,7 @@
  */
 import { type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription, NodeConnectionTypes } from 'n8n-workflow';
 
-import { mdeBackend } from '../../nodes/MicrosoftDefenderForEndpoint/backend/mde';
+import { backendFor } from '../../nodes/MicrosoftDefenderForEndpoint/backend';
 
 export class DefenderProbe implements INodeType {
 	description: INodeTypeDescription = {
@@ -27,7 +27,7 @@ export class DefenderProbe implements INodeType {
 		for (let i = 0; i < items.length; i++) {
 			try {
 				const tenant = items[i].json.tenant as string | undefined;
-				const backend = await mdeBackend(this, { itemIndex: i, tenantId: tenant, region: this.getNodeParameter('region', i) as string });
+				const backend = await backendFor(this, { itemIndex: i, customerTenant: tenant, region: this.getNodeParameter('region', i) as string });
 				const alerts = await backend.listAlerts({ top: 1 });
 				out.push({ json: { tenantId: backend.tenantId, alerts: alerts.length, firstId: alerts[0]?.id ?? null }, pairedItem: { item: i } });
 			} catch (error) {

@@ -5,8 +5,7 @@
 import type { IDataObject, INodeCredentialsDetails, INodeExecutionData, INodeParameterResourceLocator, INodeParameters, IRun } from 'n8n-workflow';
 
 import { MicrosoftDefenderForEndpoint } from '../../nodes/MicrosoftDefenderForEndpoint/MicrosoftDefenderForEndpoint.node';
-import { pacer } from '../../nodes/MicrosoftDefenderForEndpoint/transport/pacer';
-import { tokenBroker } from '../../nodes/MicrosoftDefenderForEndpoint/transport/tokens';
+import { resetProcessState } from '../../nodes/MicrosoftDefenderForEndpoint/transport/processState';
 import { type Emulator, type EmulatorOptions, type RequestFilter, type Scenario, type ScenarioOptions } from '../emulator';
 import { errorOf, outputOf, PACKAGE, runWorkflow, singleNodeWorkflow, startEmulatorEnv, TestCredentialsHelper, TestNodeTypes } from '../harness';
 
@@ -56,9 +55,7 @@ export async function createEnv(options: { emulator?: EmulatorOptions; scenario?
 		tenantId,
 		async close() {
 			await emu.close();
-			tokenBroker.reset();
-			pacer.reset();
-			pacer.setTimeScale(1);
+			resetProcessState();
 		},
 		api(filter = {}) {
 			return emu.requests({ ...filter, kind: 'api' });

@@ -1,5 +1,5 @@
 /** Throttling (429), client-side pacing against scaled documented limits, token expiry and revocation mid-run. */
-import { pacer } from '../../nodes/MicrosoftDefenderForEndpoint/transport/pacer';
+import { resetProcessState } from '../../nodes/MicrosoftDefenderForEndpoint/transport/processState';
 import { tokenBroker } from '../../nodes/MicrosoftDefenderForEndpoint/transport/tokens';
 import { DEFAULT_RATE_LIMITS } from '../emulator';
 import { createEnv, rl, type TestEnv } from './env';
@@ -176,5 +176,5 @@ describe('tokens', () => {
 });
 
 afterAll(() => {
-	pacer.setTimeScale(1);
+	resetProcessState();
 });

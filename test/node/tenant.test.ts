@@ -92,7 +92,7 @@ describe('Get Consent Link', () => {
 		const cred = env.addCredential('cred-commercial', { cloud: 'commercial' });
 		const r = await env.run({ resource: 'tenant', operation: 'getConsentLink' }, { cred });
 		expect(r.items[0].json.consentUrl).toMatch(/^https:\/\/login\.microsoftonline\.com\/common\/oauth2\/authorize\?prompt=consent&client_id=/);
-		expect(r.items[0].json.cloud).toBe('Commercial (worldwide)');
+		expect(r.items[0].json.cloud).toBe('Commercial (Worldwide)');
 	});
 });
 

@@ -7,8 +7,7 @@
 import type { IDataObject, INode, INodeCredentialsDetails, INodeExecutionData, INodeParameters, IRun } from 'n8n-workflow';
 
 import { MicrosoftDefenderForEndpointTrigger } from '../../nodes/MicrosoftDefenderForEndpoint/MicrosoftDefenderForEndpointTrigger.node';
-import { pacer } from '../../nodes/MicrosoftDefenderForEndpoint/transport/pacer';
-import { tokenBroker } from '../../nodes/MicrosoftDefenderForEndpoint/transport/tokens';
+import { resetProcessState } from '../../nodes/MicrosoftDefenderForEndpoint/transport/processState';
 import { type Emulator, type EmulatorOptions, type RequestLogEntry, type Scenario, type ScenarioOptions } from '../emulator';
 import { errorOf, outputOf, PACKAGE, pollHarness, type PollHarness, startEmulatorEnv, TestCredentialsHelper, TestNodeTypes } from '../harness';
 
@@ -152,9 +151,7 @@ export async function createTriggerEnv(options: { emulator?: EmulatorOptions; sc
 		},
 		async close() {
 			await emu.close();
-			tokenBroker.reset();
-			pacer.reset();
-			pacer.setTimeScale(1);
+			resetProcessState();
 		},
 	};
 }

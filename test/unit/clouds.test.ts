@@ -1,4 +1,4 @@
-import { alertPortalUrl, apiBaseForRegion, consentLink, resolveCloud, REGIONS } from '../../nodes/MicrosoftDefenderForEndpoint/transport/clouds';
+import { alertPortalUrl, apiBaseForRegion, consentLink, resolveCloud, REGIONS } from '../../nodes/MicrosoftDefenderForEndpoint/core/clouds';
 
 describe('clouds and regions', () => {
 	it('ties login host, scope, API host and portal together per cloud', () => {

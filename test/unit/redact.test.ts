@@ -1,5 +1,5 @@
-import { redact, redactDeep, registerSecret } from '../../nodes/MicrosoftDefenderForEndpoint/transport/redact';
-import { PACKAGE_VERSION, USER_AGENT } from '../../nodes/MicrosoftDefenderForEndpoint/transport/version';
+import { redact, redactDeep, registerSecret } from '../../nodes/MicrosoftDefenderForEndpoint/core/redact';
+import { PACKAGE_VERSION, USER_AGENT } from '../../nodes/MicrosoftDefenderForEndpoint/core/version';
 
 describe('redaction and identification', () => {
 	it('masks registered secrets, JWTs, bearer headers and client_secret form fields', () => {

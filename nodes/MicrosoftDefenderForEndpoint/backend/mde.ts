@@ -3,8 +3,9 @@ import type { ICredentialDataDecryptedObject, IDataObject, JsonObject } from 'n8
 import { NodeApiError } from 'n8n-workflow';
 
 import { READ_ROLES, rolesFor, WRITE_ROLES } from '../helpers/permissions';
-import { alertPortalUrl } from '../transport/clouds';
-import { decodeTokenClaims } from '../transport/jwt';
+import { alertPortalUrl } from '../core/clouds';
+import { isGuid } from '../core/ids';
+import { decodeTokenClaims } from '../core/jwt';
 import { type DefenderContext, type DefenderSession, defenderRequest, describeFailure, openSession, sessionToken } from '../transport/request';
 import type { AlertBackend, AlertListQuery, AlertPatch, AlertRecord, CreateByReferenceInput, RelatedKind, TokenInfo } from './types';
 
@@ -132,7 +133,7 @@ export async function mdeBackend(ctx: DefenderContext, options: BackendOptions =
 		},
 
 		portalUrl(id: string): string {
-			return alertPortalUrl(session.endpoints, id, /^[0-9a-f-]{36}$/i.test(session.tenantId) ? session.tenantId : undefined);
+			return alertPortalUrl(session.endpoints, id, isGuid(session.tenantId) ? session.tenantId : undefined);
 		},
 
 		async tokenRoles(): Promise<string[]> {

@@ -1,25 +1,20 @@
 /** Parameters shared by several operations: region, customer tenant, options, the alert resource locator. */
 import type { INodeProperties } from 'n8n-workflow';
 
+import { regionChoices } from '../core/clouds';
+import { THROTTLE_WAIT, type ThrottleWaitLimits } from '../core/limits';
 import { ALERT_ID_PATTERN, ALERT_URL_EXTRACT, ALERT_URL_PATTERN } from '../helpers/validation';
-
-const REGION_HOSTS: Array<[string, string, string]> = [
-	['Global', 'global', 'api.security.microsoft.com (or the API host of the credential\'s cloud)'],
-	['US', 'us', 'us.api.security.microsoft.com'],
-	['EU', 'eu', 'eu.api.security.microsoft.com'],
-	['UK', 'uk', 'uk.api.security.microsoft.com'],
-	['AU', 'au', 'au.api.security.microsoft.com'],
-	['SWA', 'swa', 'swa.api.security.microsoft.com'],
-	['INA', 'ina', 'ina.api.security.microsoft.com'],
-	['AEA', 'aea', 'aea.api.security.microsoft.com'],
-];
 
 export const regionProperty: INodeProperties = {
 	displayName: 'Region',
 	name: 'region',
 	type: 'options',
 	// Global first: it is the default and the only choice for government and custom clouds.
-	options: REGION_HOSTS.map(([name, value, host]) => ({ name, value, description: `Send requests to ${host}` })),
+	options: regionChoices().map(({ label, value, host }) => ({
+		name: label,
+		value,
+		description: `Send requests to ${host ?? 'api.security.microsoft.com (or the API host of the credential\'s cloud)'}`,
+	})),
 	default: 'global',
 	description: 'Defender API host closest to the tenant\'s data. Regions exist only in the Commercial cloud; government clouds use Global.',
 };
@@ -34,6 +29,20 @@ export const customerTenantProperty: INodeProperties = {
 		'MSSP: act on this customer tenant (GUID or verified domain) with the credential\'s multi-tenant app; empty = the credential\'s tenant. The customer\'s administrator must have consented to the app (Tenant → Get Consent Link).',
 };
 
+/** The Max Throttle Wait option; default and bounds come from core/limits. */
+export function maxThrottleWaitProperty(limits: ThrottleWaitLimits, description: string): INodeProperties {
+	// The lint rule wants a literal default; this one is core/limits' value (one owner for both nodes' defaults).
+	// eslint-disable-next-line n8n-nodes-base/node-param-default-missing
+	return {
+		displayName: 'Max Throttle Wait (Seconds)',
+		name: 'maxThrottleWait',
+		type: 'number',
+		typeOptions: { minValue: 0, maxValue: limits.maxSeconds },
+		default: limits.defaultSeconds,
+		description,
+	};
+}
+
 export function optionsCollection(extra: INodeProperties[] = []): INodeProperties {
 	const base: INodeProperties[] = [
 		{
@@ -44,15 +53,10 @@ export function optionsCollection(extra: INodeProperties[] = []): INodePropertie
 			placeholder: 'e.g. Fabrikam Ltd',
 			description: 'Copied into every output item as "customerLabel", e.g. to route tickets per customer',
 		},
-		{
-			displayName: 'Max Throttle Wait (Seconds)',
-			name: 'maxThrottleWait',
-			type: 'number',
-			typeOptions: { minValue: 0, maxValue: 86400 },
-			default: 300,
-			description:
-				'How long Defender throttling (HTTP 429) may be waited out before the item fails with a message saying when to retry',
-		},
+		maxThrottleWaitProperty(
+			THROTTLE_WAIT.action,
+			'How long Defender throttling (HTTP 429) may be waited out before the item fails with a message saying when to retry',
+		),
 	];
 	return {
 		displayName: 'Options',

@@ -1,7 +1,7 @@
 /** Error handling shared by the router and the operations that handle items themselves. */
 import { type IDataObject, type INode, type INodeExecutionData, NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { redact } from '../transport/redact';
+import { redact } from '../core/redact';
 
 /** The error as a NodeApiError/NodeOperationError pointing at the item. */
 export function withItemIndex(node: INode, error: unknown, itemIndex: number, force = false): NodeApiError | NodeOperationError {

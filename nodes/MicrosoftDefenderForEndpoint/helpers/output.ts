@@ -2,7 +2,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import type { AlertBackend, AlertRecord } from '../backend/types';
-import { isGuid } from '../transport/credentials';
+import { isGuid } from '../core/ids';
 import type { CommonParams } from './params';
 
 /** The tenant GUID an alert belongs to: the tenant called when it is a GUID, else the alert's own aadTenantId. */

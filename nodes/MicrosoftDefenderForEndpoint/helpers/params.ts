@@ -1,8 +1,7 @@
 /** Parameters every operation has (Region, Customer Tenant, Options) and the backend they select. */
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { mdeBackend } from '../backend/mde';
-import type { AlertBackend } from '../backend/types';
+import { parseMaxThrottleWaitMs, THROTTLE_WAIT } from '../core/limits';
 import { ALERT_URL_EXTRACT, inputError, validateAlertId, validateCustomerTenant, validateRegion } from './validation';
 
 export interface CommonParams {
@@ -13,24 +12,18 @@ export interface CommonParams {
 	customerLabel?: string;
 }
 
-export const DEFAULT_MAX_THROTTLE_WAIT_S = 300;
-const MAX_THROTTLE_WAIT_LIMIT_S = 24 * 3600;
-
 export function readCommon(ctx: IExecuteFunctions, i: number): CommonParams {
 	const node = ctx.getNode();
 	const region = validateRegion(node, i, ctx.getNodeParameter('region', i, 'global'));
 	const customerTenant = validateCustomerTenant(node, i, ctx.getNodeParameter('customerTenant', i, ''));
 	const options = ctx.getNodeParameter('options', i, {}) as IDataObject;
-	const rawWait = options.maxThrottleWait ?? DEFAULT_MAX_THROTTLE_WAIT_S;
-	const wait = typeof rawWait === 'string' && rawWait.trim() !== '' ? Number(rawWait) : rawWait;
-	if (typeof wait !== 'number' || !Number.isFinite(wait) || wait < 0 || wait > MAX_THROTTLE_WAIT_LIMIT_S) {
-		throw inputError(node, i, `Max Throttle Wait must be a number of seconds from 0 to ${MAX_THROTTLE_WAIT_LIMIT_S}, got "${String(rawWait)}"`);
+	let maxThrottleWaitMs: number;
+	try {
+		maxThrottleWaitMs = parseMaxThrottleWaitMs(options.maxThrottleWait, THROTTLE_WAIT.action);
+	} catch (error) {
+		throw inputError(node, i, (error as Error).message);
 	}
-	return { region, customerTenant, maxThrottleWaitMs: Math.round(wait * 1000), customerLabel: labelOf(options) };
-}
-
-export async function backendFor(ctx: IExecuteFunctions, i: number, common: CommonParams): Promise<AlertBackend> {
-	return await mdeBackend(ctx, { itemIndex: i, tenantId: common.customerTenant, region: common.region, maxThrottleWaitMs: common.maxThrottleWaitMs });
+	return { region, customerTenant, maxThrottleWaitMs, customerLabel: labelOf(options) };
 }
 
 /** The alert id from the `alertId` resource locator (list, id or url mode), checked before any request. */

@@ -4,11 +4,11 @@
  */
 import { type INode, NodeOperationError } from 'n8n-workflow';
 
-import { REGIONS } from '../transport/clouds';
-import { CredentialInputError, validateTenantId } from '../transport/credentials';
+import { REGIONS } from '../core/clouds';
+import { CredentialInputError, validateTenantId } from '../core/credentials';
 import { fromDate, fromTicks, normalizeTimestamp, toTicks } from './timestamps';
 
-export function inputError(node: INode, itemIndex: number, message: string, description?: string): NodeOperationError {
+export function inputError(node: INode, itemIndex: number | undefined, message: string, description?: string): NodeOperationError {
 	return new NodeOperationError(node, message, { itemIndex, description });
 }
 
@@ -121,7 +121,7 @@ export function toStringList(raw: unknown): string[] {
 	return [...new Set(list.map((v) => String(v).trim()).filter((v) => v !== ''))];
 }
 
-export function validateRegion(node: INode, itemIndex: number, raw: unknown): string {
+export function validateRegion(node: INode, itemIndex: number | undefined, raw: unknown): string {
 	const value = (typeof raw === 'string' ? raw.trim().toLowerCase() : '') || 'global';
 	if (!(REGIONS as readonly string[]).includes(value)) {
 		throw inputError(node, itemIndex, `Region "${shorten(String(raw))}" is not a Defender region`, `Use one of: ${REGIONS.join(', ')}.`);
@@ -130,7 +130,7 @@ export function validateRegion(node: INode, itemIndex: number, raw: unknown): st
 }
 
 /** Customer tenant override: '' = the credential's tenant. */
-export function validateCustomerTenant(node: INode, itemIndex: number, raw: unknown): string | undefined {
+export function validateCustomerTenant(node: INode, itemIndex: number | undefined, raw: unknown): string | undefined {
 	if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return undefined;
 	try {
 		return validateTenantId(typeof raw === 'string' ? raw : String(raw), 'Customer Tenant');

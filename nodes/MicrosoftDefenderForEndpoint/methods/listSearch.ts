@@ -1,6 +1,6 @@
 import type { ILoadOptionsFunctions, INodeListSearchItems, INodeListSearchResult } from 'n8n-workflow';
 
-import { mdeBackend } from '../backend/mde';
+import { backendFor } from '../backend';
 
 const PAGE = 100;
 
@@ -15,9 +15,10 @@ function literal(value: unknown): string | undefined {
  * here against title, ID, device and category of each page.
  */
 export async function searchAlerts(this: ILoadOptionsFunctions, filter?: string, paginationToken?: string): Promise<INodeListSearchResult> {
-	const region = literal(this.getCurrentNodeParameter('region'));
-	const tenantId = literal(this.getCurrentNodeParameter('customerTenant'));
-	const backend = await mdeBackend(this, { region, tenantId });
+	const backend = await backendFor(this, {
+		region: literal(this.getCurrentNodeParameter('region')),
+		customerTenant: literal(this.getCurrentNodeParameter('customerTenant')),
+	});
 	const skip = Number(paginationToken) > 0 ? Number(paginationToken) : 0;
 	const page = await backend.listAlerts({ top: PAGE, skip, orderBy: 'alertCreationTime desc' });
 	const needle = (filter ?? '').trim().toLowerCase();

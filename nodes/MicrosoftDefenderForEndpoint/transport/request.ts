@@ -17,15 +17,18 @@ import {
 	sleep,
 } from 'n8n-workflow';
 
-import { apiBaseForRegion, CloudConfigError, type CloudEndpoints } from './clouds';
-import { CREDENTIAL_TYPE, CredentialInputError, type DefenderCredential, readCredential, tokenTarget, validateTenantId } from './credentials';
-import { decodeTokenClaims } from './jwt';
+import { apiBaseForRegion, CloudConfigError, type CloudEndpoints } from '../core/clouds';
+import { CREDENTIAL_TYPE, CredentialInputError, type DefenderCredential, readCredential, tokenTarget } from '../core/credentials';
+import { isGuid } from '../core/ids';
+import { DEFAULT_MAX_THROTTLE_WAIT_MS } from '../core/limits';
+import { decodeTokenClaims } from '../core/jwt';
 import { credentialOwnAllowedDomains, tokenHttpFrom } from './n8nHttp';
 import { type EndpointClass, pacer } from './pacer';
-import { redact } from './redact';
+import { redact } from '../core/redact';
+import { processSettings } from './processState';
 import { requestScope } from './requestScope';
-import { describeTransportCode, tokenBroker, TokenError } from './tokens';
-import { USER_AGENT } from './version';
+import { describeTransportCode, tokenBroker, TokenError, type TokenErrorKind } from './tokens';
+import { USER_AGENT } from '../core/version';
 
 export type DefenderContext = IExecuteFunctions | IPollFunctions | ILoadOptionsFunctions;
 
@@ -39,9 +42,6 @@ export interface ApiRequest {
 	/** safe to send again after a 5xx, reset or timeout */
 	idempotent: boolean;
 	itemIndex?: number;
-	/** customer tenant override (GUID or verified domain); default: the credential's tenant */
-	tenantId?: string;
-	region?: string;
 	/** longest total time to wait out throttling before failing the item (default 5 minutes) */
 	maxThrottleWaitMs?: number;
 	/** message for a 404, e.g. "Alert x was not found in tenant y" */
@@ -59,15 +59,9 @@ export interface DefenderSession {
 
 const MAX_5XX_RETRIES = 3;
 const MAX_THROTTLE_RETRIES = 10;
-const DEFAULT_MAX_THROTTLE_WAIT_MS = 5 * 60_000;
 const REQUEST_TIMEOUT_MS = 100_000;
 const RETRYABLE_TRANSPORT = new Set(['ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'ECONNREFUSED', 'EAI_AGAIN', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'UND_ERR_SOCKET']);
 
-let backoffBaseMs = 500;
-/** Benchmarks and tests shorten the 5xx backoff; production keeps 0.5 s, 1 s, 2 s. */
-export function setRetryBackoffBase(ms: number): void {
-	backoffBaseMs = ms;
-}
 
 function operationError(node: INode, message: string, hint: string, itemIndex?: number): NodeOperationError {
 	return new NodeOperationError(node, redact(message), { description: redact(hint), itemIndex });
@@ -78,7 +72,7 @@ async function readCredentialData(ctx: DefenderContext, itemIndex?: number): Pro
 	return await getCredentials.call(ctx, CREDENTIAL_TYPE, itemIndex ?? 0);
 }
 
-/** Validate the credential, tenant and region before any request is made. */
+/** Validate the credential and the region for its cloud before any request is made. */
 export async function openSession(ctx: DefenderContext, options: { itemIndex?: number; tenantId?: string; region?: string } = {}): Promise<DefenderSession & { data: ICredentialDataDecryptedObject }> {
 	const node = ctx.getNode();
 	const data = await readCredentialData(ctx, options.itemIndex);
@@ -91,15 +85,8 @@ export async function openSession(ctx: DefenderContext, options: { itemIndex?: n
 		}
 		throw new NodeOperationError(node, error as Error, { itemIndex: options.itemIndex });
 	}
-	let tenantId = credential.tenantId;
-	if (options.tenantId !== undefined && `${options.tenantId}`.trim() !== '') {
-		try {
-			tenantId = validateTenantId(options.tenantId, 'Customer Tenant');
-		} catch (error) {
-			if (error instanceof CredentialInputError) throw operationError(node, error.message, error.hint, options.itemIndex);
-			throw new NodeOperationError(node, error as Error, { itemIndex: options.itemIndex });
-		}
-	}
+	// The customer tenant was validated by backend/index.ts (backendFor), the one place that checks node input.
+	const tenantId = options.tenantId ?? credential.tenantId;
 	let apiBaseUrl: string;
 	try {
 		apiBaseUrl = apiBaseForRegion(credential.endpoints, options.region);
@@ -126,16 +113,70 @@ export async function sessionToken(
 	}
 }
 
+type NodeApiErrorOptions = ConstructorParameters<typeof NodeApiError>[2];
+
+/** Sign-in failed; `tokenErrorKind` says why (invalidSecret, notConsented, …; see TokenErrorKind). */
+export class TokenFailureError extends NodeApiError {
+	constructor(
+		node: INode,
+		readonly tokenErrorKind: TokenErrorKind,
+		errorResponse: JsonObject,
+		options: NodeApiErrorOptions,
+	) {
+		super(node, errorResponse, options);
+	}
+}
+
+/** Throttling lasted longer than the caller may wait; `retryAfterMs` is when the API will take requests again. */
+export class ThrottledError extends NodeApiError {
+	readonly headers: Record<string, string>;
+
+	constructor(
+		node: INode,
+		readonly retryAfterMs: number,
+		errorResponse: JsonObject,
+		options: NodeApiErrorOptions,
+	) {
+		super(node, errorResponse, options);
+		this.headers = { 'retry-after': String(Math.ceil(retryAfterMs / 1000)) };
+	}
+}
+
+/** What callers report about a failed call (Tenant Failures items, Check Access rows), read without casts. */
+export interface FailureFacts {
+	message: string;
+	description?: string;
+	/** HTTP status, when there was a response */
+	httpCode?: number;
+	/** set for throttling beyond the allowed wait */
+	retryAfterMs?: number;
+	/** set when getting a token failed */
+	tokenErrorKind?: TokenErrorKind;
+}
+
+export function failureFacts(error: unknown): FailureFacts {
+	const info = describeFailure(error);
+	const description = error instanceof NodeApiError || error instanceof NodeOperationError ? (error.description ?? undefined) : undefined;
+	return {
+		message: redact(error instanceof Error ? error.message : String(error)),
+		...(description ? { description: redact(description) } : {}),
+		...(info.status !== undefined ? { httpCode: info.status } : {}),
+		...(error instanceof ThrottledError ? { retryAfterMs: error.retryAfterMs } : {}),
+		...(error instanceof TokenFailureError ? { tokenErrorKind: error.tokenErrorKind } : {}),
+	};
+}
+
 export function tokenFailure(node: INode, error: unknown, session: DefenderSession, itemIndex?: number): NodeApiError | NodeOperationError {
 	if (error instanceof TokenError) {
 		const parts = [error.hint];
-		if (error.kind === 'invalidSecret' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(session.credential.clientSecret)) {
+		if (error.kind === 'invalidSecret' && isGuid(session.credential.clientSecret)) {
 			parts.push('The secret you entered looks like a Secret ID (a GUID); the Value is a longer random string.');
 		}
 		if (error.details.correlationId) parts.push(`Correlation ID: ${error.details.correlationId}`);
 		if (error.details.traceId) parts.push(`Trace ID: ${error.details.traceId}`);
-		return new NodeApiError(
+		return new TokenFailureError(
 			node,
+			error.kind,
 			{ message: error.message, code: error.kind } as JsonObject,
 			{
 				message: redact(error.message),
@@ -308,8 +349,9 @@ function apiError(node: INode, info: FailureInfo, request: ApiRequest, session: 
 
 function throttledError(node: INode, request: ApiRequest, session: DefenderSession, waitMs: number, info?: FailureInfo): NodeApiError {
 	const retryAt = new Date(Date.now() + waitMs).toISOString();
-	const err = new NodeApiError(
+	return new ThrottledError(
 		node,
+		waitMs,
 		{ message: 'TooManyRequests', code: 'TooManyRequests', target: info?.defender?.target ?? null } as JsonObject,
 		{
 			message: `Defender is throttling ${request.endpointClass} requests for tenant ${session.tenantId}; retry after ${formatDuration(waitMs)} (${retryAt})`,
@@ -318,9 +360,6 @@ function throttledError(node: INode, request: ApiRequest, session: DefenderSessi
 			itemIndex: request.itemIndex,
 		},
 	);
-	(err as unknown as { retryAfterMs: number }).retryAfterMs = waitMs;
-	(err as unknown as { headers: Record<string, string> }).headers = { 'retry-after': String(Math.ceil(waitMs / 1000)) };
-	return err;
 }
 
 export function pacingKey(clientId: string, tenantGuid: string, endpointClass: EndpointClass): string {
@@ -335,9 +374,8 @@ export function apiPath(segments: string[]): string {
  * Send one Defender API request with pacing, token, bounded retries and error mapping. Returns the parsed body
  * (undefined for empty bodies).
  */
-export async function defenderRequest<T = unknown>(ctx: DefenderContext, request: ApiRequest, existing?: DefenderSession & { data: ICredentialDataDecryptedObject }): Promise<T> {
+export async function defenderRequest<T = unknown>(ctx: DefenderContext, request: ApiRequest, session: DefenderSession & { data: ICredentialDataDecryptedObject }): Promise<T> {
 	const node = ctx.getNode();
-	const session = existing ?? (await openSession(ctx, { itemIndex: request.itemIndex, tenantId: request.tenantId, region: request.region }));
 	const url = `${session.apiBaseUrl}${apiPath(request.path)}`;
 	const maxWait = request.maxThrottleWaitMs ?? DEFAULT_MAX_THROTTLE_WAIT_MS;
 	let throttleWaited = 0;
@@ -402,7 +440,8 @@ export async function defenderRequest<T = unknown>(ctx: DefenderContext, request
 			const retryable = (info.status !== undefined && info.status >= 500) || (info.status === undefined && info.transportCode !== undefined && RETRYABLE_TRANSPORT.has(info.transportCode));
 			if (retryable && request.idempotent && serverErrors < MAX_5XX_RETRIES) {
 				serverErrors += 1;
-				await sleep(backoffBaseMs * 2 ** (serverErrors - 1) + Math.floor(Math.random() * backoffBaseMs * 0.2));
+				const base = processSettings.retryBackoffBaseMs;
+				await sleep(base * 2 ** (serverErrors - 1) + Math.floor(Math.random() * base * 0.2));
 				continue;
 			}
 			if (info.status === undefined && !info.transportCode && error instanceof NodeOperationError) {

@@ -25,9 +25,10 @@ import {
 	type NetworkResponse,
 } from '@azure/msal-node';
 
-import { consentLink } from './clouds';
-import { decodeTokenClaims } from './jwt';
-import { registerSecret, redact } from './redact';
+import { consentLink } from '../core/clouds';
+import type { TokenTarget } from '../core/credentials';
+import { decodeTokenClaims } from '../core/jwt';
+import { registerSecret, redact } from '../core/redact';
 
 export interface TokenHttpRequest {
 	method: 'GET' | 'POST';
@@ -44,15 +45,7 @@ export interface TokenHttpResponse {
 /** Adapter over an n8n HTTP helper (see transport/n8nHttp.ts). */
 export type TokenHttp = (request: TokenHttpRequest) => Promise<TokenHttpResponse>;
 
-export interface TokenTarget {
-	authorityHost: string; // https://login.microsoftonline.com
-	tenantId: string;
-	clientId: string;
-	clientSecret: string;
-	scope: string;
-	/** Authority msal does not know (custom cloud / emulator): msal then reads its OpenID configuration. */
-	customAuthority: boolean;
-}
+export type { TokenTarget };
 
 export interface AcquiredToken {
 	accessToken: string;

@@ -1,5 +1,5 @@
 /** The trigger's "Tenants" parameter: a list of customer tenants with optional labels. */
-import { validateTenantId } from '../transport/credentials';
+import { validateTenantId } from '../core/credentials';
 
 export interface TenantEntry {
 	/** '' = the credential's own tenant */

@@ -3,7 +3,8 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { alertLocator, optionsCollection, simplifyOff } from '../../descriptions/common';
 import { decorateAlert, simplifyAlert } from '../../helpers/output';
-import { backendFor, readAlertId, readCommon } from '../../helpers/params';
+import { backendFor } from '../../backend';
+import { readAlertId, readCommon } from '../../helpers/params';
 import { inputError } from '../../helpers/validation';
 
 const properties: INodeProperties[] = [
@@ -33,7 +34,7 @@ export async function execute(this: IExecuteFunctions, i: number): Promise<INode
 		throw inputError(this.getNode(), i, 'Comment is empty', 'Enter the text to add to the alert, or map it from a previous node.');
 	}
 	const simplify = this.getNodeParameter('simplify', i, false) as boolean;
-	const backend = await backendFor(this, i, common);
+	const backend = await backendFor(this, { itemIndex: i, ...common });
 	const alert = decorateAlert(await backend.updateAlert(id, { comment }), backend, common);
 	return this.helpers.constructExecutionMetaData(this.helpers.returnJsonArray(simplify ? simplifyAlert(alert) : alert), { itemData: { item: i } });
 }

@@ -5,7 +5,8 @@ import type { CreateByReferenceInput } from '../../backend/types';
 import { optionsCollection, simplifyOff } from '../../descriptions/common';
 import { CREATE_CATEGORIES, CREATE_SEVERITIES, humanize } from '../../helpers/enums';
 import { decorateAlert, simplifyAlert } from '../../helpers/output';
-import { backendFor, readCommon } from '../../helpers/params';
+import { backendFor } from '../../backend';
+import { readCommon } from '../../helpers/params';
 import { inputError, toCanonicalUtc, validateEnum } from '../../helpers/validation';
 
 const MACHINE_ID_RE = /^[0-9a-f]{40}$/i;
@@ -112,7 +113,7 @@ export async function execute(this: IExecuteFunctions, i: number): Promise<INode
 		category: validateEnum(node, i, 'Category', this.getNodeParameter('category', i, ''), CREATE_CATEGORIES),
 	};
 	const simplify = this.getNodeParameter('simplify', i, false) as boolean;
-	const backend = await backendFor(this, i, common);
+	const backend = await backendFor(this, { itemIndex: i, ...common });
 	const alert = decorateAlert(await backend.createAlertByReference(input), backend, common);
 	return this.helpers.constructExecutionMetaData(this.helpers.returnJsonArray(simplify ? simplifyAlert(alert) : alert), { itemData: { item: i } });
 }

@@ -3,7 +3,8 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { alertLocator, optionsCollection, simplifyOff } from '../../descriptions/common';
 import { decorateAlert, simplifyAlert } from '../../helpers/output';
-import { backendFor, readAlertId, readCommon } from '../../helpers/params';
+import { backendFor } from '../../backend';
+import { readAlertId, readCommon } from '../../helpers/params';
 
 const properties: INodeProperties[] = [alertLocator('The alert to retrieve'), simplifyOff, optionsCollection()];
 
@@ -13,7 +14,7 @@ export async function execute(this: IExecuteFunctions, i: number): Promise<INode
 	const common = readCommon(this, i);
 	const id = readAlertId(this, i);
 	const simplify = this.getNodeParameter('simplify', i, false) as boolean;
-	const backend = await backendFor(this, i, common);
+	const backend = await backendFor(this, { itemIndex: i, ...common });
 	const alert = decorateAlert(await backend.getAlert(id), backend, common);
 	return this.helpers.constructExecutionMetaData(this.helpers.returnJsonArray(simplify ? simplifyAlert(alert) : alert), { itemData: { item: i } });
 }

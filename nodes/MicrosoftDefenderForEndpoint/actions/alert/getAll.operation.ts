@@ -6,7 +6,8 @@ import { CATEGORY_OPTIONS, categoryFilter, detectionSourceFilter, severityFilter
 import { ALERT_STATUSES, DETECTION_SOURCES, SEVERITIES } from '../../helpers/enums';
 import { buildAlertFilter, rawFilterProblem } from '../../helpers/odata';
 import { decorateAlert, simplifyAlert } from '../../helpers/output';
-import { backendFor, readCommon } from '../../helpers/params';
+import { backendFor } from '../../backend';
+import { readCommon } from '../../helpers/params';
 import {
 	inputError,
 	toCanonicalUtc,
@@ -197,7 +198,7 @@ export function readListSettings(ctx: IExecuteFunctions, i: number) {
 export async function execute(this: IExecuteFunctions, i: number): Promise<INodeExecutionData[]> {
 	const common = readCommon(this, i);
 	const settings = readListSettings(this, i);
-	const backend = await backendFor(this, i, common);
+	const backend = await backendFor(this, { itemIndex: i, ...common });
 	const out: INodeExecutionData[] = [];
 	const seen = new Set<string>();
 	let remaining = settings.limit;

@@ -5,7 +5,8 @@ import type { RelatedKind } from '../../backend/types';
 import { alertLocator, optionsCollection } from '../../descriptions/common';
 import { RELATED_KINDS } from '../../helpers/enums';
 import { dedupKey, outputTenantId } from '../../helpers/output';
-import { backendFor, readAlertId, readCommon } from '../../helpers/params';
+import { backendFor } from '../../backend';
+import { readAlertId, readCommon } from '../../helpers/params';
 import { inputError, validateEnumList } from '../../helpers/validation';
 
 const properties: INodeProperties[] = [
@@ -35,7 +36,7 @@ export async function execute(this: IExecuteFunctions, i: number): Promise<INode
 	const id = readAlertId(this, i);
 	const kinds = validateEnumList(node, i, 'Entities', this.getNodeParameter('entities', i, []), RELATED_KINDS) as RelatedKind[];
 	if (kinds.length === 0) throw inputError(node, i, 'Entities is empty', 'Choose at least one of Domains, Files, IPs, Machine, User.');
-	const backend = await backendFor(this, i, common);
+	const backend = await backendFor(this, { itemIndex: i, ...common });
 	const json: IDataObject = { alertId: id };
 	for (const kind of RELATED_KINDS) {
 		if (!kinds.includes(kind)) continue;

@@ -4,7 +4,8 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import { alertLocator, optionsCollection, simplifyOff } from '../../descriptions/common';
 import { updateFieldsCollection } from '../../descriptions/updateFields';
 import { decorateAlert, simplifyAlert } from '../../helpers/output';
-import { backendFor, readAlertId, readCommon } from '../../helpers/params';
+import { backendFor } from '../../backend';
+import { readAlertId, readCommon } from '../../helpers/params';
 import { readPatch } from '../../helpers/patch';
 
 const properties: INodeProperties[] = [alertLocator('The alert to update'), updateFieldsCollection, simplifyOff, optionsCollection()];
@@ -16,7 +17,7 @@ export async function execute(this: IExecuteFunctions, i: number): Promise<INode
 	const id = readAlertId(this, i);
 	const patch = readPatch(this.getNode(), i, this.getNodeParameter('updateFields', i, {}) as IDataObject);
 	const simplify = this.getNodeParameter('simplify', i, false) as boolean;
-	const backend = await backendFor(this, i, common);
+	const backend = await backendFor(this, { itemIndex: i, ...common });
 	const alert = decorateAlert(await backend.updateAlert(id, patch), backend, common);
 	return this.helpers.constructExecutionMetaData(this.helpers.returnJsonArray(simplify ? simplifyAlert(alert) : alert), { itemData: { item: i } });
 }

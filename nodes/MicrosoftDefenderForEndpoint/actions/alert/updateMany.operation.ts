@@ -6,7 +6,8 @@ import { optionsCollection } from '../../descriptions/common';
 import { updateFieldsCollection } from '../../descriptions/updateFields';
 import { errorItem, withItemIndex } from '../../helpers/errors';
 import { outputTenantId } from '../../helpers/output';
-import { backendFor, type CommonParams, readCommon } from '../../helpers/params';
+import { backendFor } from '../../backend';
+import { type CommonParams, readCommon } from '../../helpers/params';
 import { patchKey, readPatch } from '../../helpers/patch';
 import { parseAlertIdList } from '../../helpers/validation';
 
@@ -73,7 +74,7 @@ export async function executeAll(this: IExecuteFunctions, items: INodeExecutionD
 		const unique = [...new Set(group.flatMap((p) => p.ids))];
 		let backend: AlertBackend;
 		try {
-			backend = await backendFor(this, first.index, { ...first.common, maxThrottleWaitMs: Math.max(...group.map((p) => p.common.maxThrottleWaitMs)) });
+			backend = await backendFor(this, { itemIndex: first.index, ...first.common, maxThrottleWaitMs: Math.max(...group.map((p) => p.common.maxThrottleWaitMs)) });
 		} catch (error) {
 			if (!continueOnFail) throw withItemIndex(node, error, first.index);
 			for (const p of group) results[p.index] = errorItem(error, p.index);

@@ -1,13 +1,13 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { mdeBackend } from '../../backend/mde';
+import { backendFor } from '../../backend';
 import type { AlertBackend, TokenInfo } from '../../backend/types';
 import { optionsCollection } from '../../descriptions/common';
 import { allowedBy } from '../../helpers/permissions';
 import { readCommon } from '../../helpers/params';
 import { inputError, toStringList, validateCustomerTenant } from '../../helpers/validation';
-import { redact } from '../../transport/redact';
+import { failureFacts } from '../../transport/request';
 
 const properties: INodeProperties[] = [
 	{
@@ -33,13 +33,6 @@ const properties: INodeProperties[] = [
 
 export const description = updateDisplayOptions({ show: { resource: ['tenant'], operation: ['checkAccess'] } }, properties);
 
-interface Failure {
-	message?: string;
-	description?: string | null;
-	httpCode?: string | null;
-	errorResponse?: { code?: unknown };
-}
-
 function tokenNextStep(kind: string | undefined, tenant: string, hint: string | undefined): string {
 	switch (kind) {
 		case 'notConsented':
@@ -63,14 +56,13 @@ async function checkTenant(backend: AlertBackend, tenant: string, probe: boolean
 	try {
 		info = await backend.tokenInfo();
 	} catch (error) {
-		const e = error as Failure;
-		const kind = typeof e.errorResponse?.code === 'string' ? e.errorResponse.code : undefined;
-		result.tokenError = redact(e.message ?? String(error));
-		if (kind) result.tokenErrorKind = kind;
+		const failure = failureFacts(error);
+		result.tokenError = failure.message;
+		if (failure.tokenErrorKind) result.tokenErrorKind = failure.tokenErrorKind;
 		result.allowedOperations = [];
 		result.apiAccess = 'notChecked';
 		result.ready = false;
-		result.nextStep = tokenNextStep(kind, tenant, e.description ? redact(String(e.description)) : undefined);
+		result.nextStep = tokenNextStep(failure.tokenErrorKind, tenant, failure.description);
 		return result;
 	}
 	result.tokenAcquired = true;
@@ -88,12 +80,12 @@ async function checkTenant(backend: AlertBackend, tenant: string, probe: boolean
 			await backend.listAlerts({ top: 1 });
 			result.apiAccess = 'ok';
 		} catch (error) {
-			const e = error as Failure;
+			const failure = failureFacts(error);
 			result.apiAccess = 'failed';
-			result.apiError = redact(e.message ?? String(error));
-			if (e.httpCode) result.apiHttpCode = e.httpCode;
+			result.apiError = failure.message;
+			if (failure.httpCode !== undefined) result.apiHttpCode = String(failure.httpCode);
 			result.ready = false;
-			result.nextStep = e.description ? redact(String(e.description)) : 'Check the region and the tenant\'s Defender subscription.';
+			result.nextStep = failure.description ?? 'Check the region and the tenant\'s Defender subscription.';
 			return result;
 		}
 	} else {
@@ -134,7 +126,7 @@ export async function execute(this: IExecuteFunctions, i: number): Promise<INode
 	if (tenants.length > 500) throw inputError(node, i, `Tenants lists ${tenants.length} tenants; at most 500 per item`, 'Split the list over several items.');
 	const out: IDataObject[] = [];
 	for (const tenant of tenants) {
-		const backend = await mdeBackend(this, { itemIndex: i, tenantId: tenant, region: common.region, maxThrottleWaitMs: common.maxThrottleWaitMs });
+		const backend = await backendFor(this, { ...common, itemIndex: i, customerTenant: tenant });
 		const json = await checkTenant(backend, tenant ?? backend.tenantId, probe, common.region);
 		if (common.customerLabel !== undefined) json.customerLabel = common.customerLabel;
 		out.push(json);

@@ -4,8 +4,8 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 import { optionsCollection } from '../../descriptions/common';
 import { PACKAGE_PERMISSIONS } from '../../helpers/permissions';
 import { readCommonLabel } from '../../helpers/params';
-import { CLOUD_LABELS, consentLink } from '../../transport/clouds';
-import { CREDENTIAL_TYPE, CredentialInputError, readCredential } from '../../transport/credentials';
+import { CLOUD_LABELS, consentLink } from '../../core/clouds';
+import { CREDENTIAL_TYPE, CredentialInputError, readCredential } from '../../core/credentials';
 import { inputError } from '../../helpers/validation';
 
 const properties: INodeProperties[] = [

@@ -1,8 +1,6 @@
 /** Reading and validating the credential's fields: every mistake is reported before any request is made. */
-import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
-
 import { CloudConfigError, type CloudEndpoints, resolveCloud } from './clouds';
-import type { TokenTarget } from './tokens';
+import { isGuid } from './ids';
 
 export const CREDENTIAL_TYPE = 'microsoftDefenderForEndpointApi';
 
@@ -16,12 +14,7 @@ export class CredentialInputError extends Error {
 	}
 }
 
-const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN_RE = /^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
-
-export function isGuid(value: string): boolean {
-	return GUID_RE.test(value);
-}
 
 /** A tenant is a GUID or a verified domain; `common`, `organizations` and `consumers` cannot issue app tokens. */
 export function validateTenantId(raw: unknown, label = 'Tenant ID'): string {
@@ -35,12 +28,23 @@ export function validateTenantId(raw: unknown, label = 'Tenant ID'): string {
 			'App-only tokens are issued by one tenant: enter its GUID or verified domain (e.g. contoso.onmicrosoft.com).',
 		);
 	}
-	if (GUID_RE.test(value)) return value.toLowerCase();
+	if (isGuid(value)) return value.toLowerCase();
 	if (DOMAIN_RE.test(value)) return value.toLowerCase();
 	throw new CredentialInputError(
 		`${label} "${value.length > 80 ? `${value.slice(0, 80)}…` : value}" is neither a GUID nor a domain`,
 		'Use the tenant GUID (8-4-4-4-12 hex digits) or a verified domain such as contoso.onmicrosoft.com.',
 	);
+}
+
+/** What the token layer needs to ask for one tenant's token. */
+export interface TokenTarget {
+	authorityHost: string; // https://login.microsoftonline.com
+	tenantId: string;
+	clientId: string;
+	clientSecret: string;
+	scope: string;
+	/** Authority msal does not know (custom cloud / emulator): msal then reads its OpenID configuration. */
+	customAuthority: boolean;
 }
 
 export interface DefenderCredential {
@@ -50,13 +54,13 @@ export interface DefenderCredential {
 	endpoints: CloudEndpoints;
 }
 
-export function readCredential(data: ICredentialDataDecryptedObject): DefenderCredential {
+export function readCredential(data: Record<string, unknown>): DefenderCredential {
 	const tenantId = validateTenantId(data.tenantId);
 	const clientId = typeof data.clientId === 'string' ? data.clientId.trim() : '';
 	if (!clientId) {
 		throw new CredentialInputError('Application (client) ID is empty', 'Copy the Application (client) ID from the app registration\'s Overview page.');
 	}
-	if (!GUID_RE.test(clientId)) {
+	if (!isGuid(clientId)) {
 		throw new CredentialInputError(
 			`Application (client) ID "${clientId.slice(0, 60)}" is not a GUID`,
 			'Copy the Application (client) ID (8-4-4-4-12 hex digits) from the app registration\'s Overview page.',

@@ -1,14 +1,45 @@
 /**
- * One table that ties, for each Microsoft cloud, the login authority, the token scope, the Defender API host,
- * the regional hosts and the portal host together (defender-api.md §1). Operations never build URLs: they ask
- * the transport, which asks this module. No n8n types inside.
+ * The one owner of the per-cloud and per-region facts: for each Microsoft cloud the login authority, the token
+ * scope, the Defender API host, the portal host and the consent host; for each Defender region its API host.
+ * The credential's form, its test request, the node's Region options, the validation and the transport all
+ * derive from these two tables. Operations never build URLs: they ask the transport, which asks this module.
+ * No n8n types inside.
+ *
+ * Sources: "Microsoft Defender for Endpoint API" (supported Microsoft 365 clouds and regional API hosts),
+ * https://learn.microsoft.com/en-us/defender-endpoint/api/exposed-apis-list and
+ * https://learn.microsoft.com/en-us/defender-endpoint/gov (US Government endpoints).
  */
+import { isGuid } from './ids';
 
 export const CLOUDS = ['commercial', 'gcc', 'gccHigh', 'dod', 'custom'] as const;
 export type CloudName = (typeof CLOUDS)[number];
 
-export const REGIONS = ['global', 'us', 'eu', 'uk', 'au', 'swa', 'ina', 'aea'] as const;
-export type RegionName = (typeof REGIONS)[number];
+interface RegionInfo {
+	/** the option's label in the node */
+	label: string;
+	/** API host of the region; null: the cloud's own API host */
+	host: string | null;
+}
+
+/** Defender for Endpoint's regional API hosts (Commercial cloud only). Global first: it is the default. */
+const REGION_TABLE = {
+	global: { label: 'Global', host: null },
+	us: { label: 'US', host: 'us.api.security.microsoft.com' },
+	eu: { label: 'EU', host: 'eu.api.security.microsoft.com' },
+	uk: { label: 'UK', host: 'uk.api.security.microsoft.com' },
+	au: { label: 'AU', host: 'au.api.security.microsoft.com' },
+	swa: { label: 'SWA', host: 'swa.api.security.microsoft.com' },
+	ina: { label: 'INA', host: 'ina.api.security.microsoft.com' },
+	aea: { label: 'AEA', host: 'aea.api.security.microsoft.com' },
+} as const satisfies Record<string, RegionInfo>;
+
+export type RegionName = keyof typeof REGION_TABLE;
+export const REGIONS = Object.keys(REGION_TABLE) as RegionName[];
+
+/** Region options for the node: value, label and the host it sends to. */
+export function regionChoices(): Array<{ value: RegionName; label: string; host: string | null }> {
+	return REGIONS.map((value) => ({ value, label: REGION_TABLE[value].label, host: REGION_TABLE[value].host }));
+}
 
 export interface CloudEndpoints {
 	cloud: CloudName;
@@ -28,7 +59,9 @@ export interface CloudEndpoints {
 
 export const DEFAULT_SCOPE = 'https://api.securitycenter.microsoft.com/.default';
 
-const FIXED: Record<Exclude<CloudName, 'custom'>, Omit<CloudEndpoints, 'cloud' | 'customAuthority'>> = {
+type FixedCloud = Exclude<CloudName, 'custom'>;
+
+const FIXED: Record<FixedCloud, Omit<CloudEndpoints, 'cloud' | 'customAuthority'>> = {
 	commercial: {
 		authorityHost: 'https://login.microsoftonline.com',
 		scope: DEFAULT_SCOPE,
@@ -36,8 +69,8 @@ const FIXED: Record<Exclude<CloudName, 'custom'>, Omit<CloudEndpoints, 'cloud' |
 		portalUrl: 'https://security.microsoft.com',
 		consentHost: 'https://login.microsoftonline.com',
 	},
-	// GCC uses the commercial login with its own API host (gov.md). The token audience is not documented by
-	// Microsoft; community scripts use the API host itself, which we default to (overridable in the credential).
+	// GCC uses the commercial login with its own API host. The token audience is not documented by Microsoft;
+	// community scripts use the API host itself, which we default to (overridable in the credential).
 	gcc: {
 		authorityHost: 'https://login.microsoftonline.com',
 		scope: 'https://api-gcc.securitycenter.microsoft.us/.default',
@@ -62,12 +95,32 @@ const FIXED: Record<Exclude<CloudName, 'custom'>, Omit<CloudEndpoints, 'cloud' |
 };
 
 export const CLOUD_LABELS: Record<CloudName, string> = {
-	commercial: 'Commercial (worldwide)',
+	commercial: 'Commercial (Worldwide)',
 	gcc: 'US Government GCC',
 	gccHigh: 'US Government GCC High',
 	dod: 'US Government DoD',
 	custom: 'Custom',
 };
+
+/** The fixed clouds, for the credential form and its consent notices. */
+export function fixedClouds(): Array<{ cloud: FixedCloud; label: string } & Omit<CloudEndpoints, 'cloud' | 'customAuthority'>> {
+	return (Object.keys(FIXED) as FixedCloud[]).map((cloud) => ({ cloud, label: CLOUD_LABELS[cloud], ...FIXED[cloud] }));
+}
+
+/**
+ * The API base URL of the credential's cloud as an n8n expression over the credential's own fields (the
+ * credential test request cannot call code). Derived from the table above; a unit test evaluates it for every
+ * cloud against `resolveCloud`.
+ */
+export function apiBaseUrlExpression(): string {
+	const js = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+	const custom = "String($credentials.apiBaseUrl || '').trim().replace(/\\/+$/, '').replace(/\\/api$/i, '')";
+	const fixed = (Object.keys(FIXED) as FixedCloud[])
+		.filter((cloud) => cloud !== 'commercial')
+		.map((cloud) => `$credentials.cloud === ${js(cloud)} ? ${js(FIXED[cloud].apiBaseUrl)} : `)
+		.join('');
+	return `={{ $credentials.cloud === 'custom' ? ${custom} : ${fixed}${js(FIXED.commercial.apiBaseUrl)} }}`;
+}
 
 export interface CloudSettings {
 	cloud?: string;
@@ -144,8 +197,8 @@ export function validateScope(scope: string): void {
  * error rather than a silent fallback (a GCC tenant's data must never be sent to a commercial host).
  */
 export function apiBaseForRegion(endpoints: CloudEndpoints, region: string | undefined): string {
-	const r = (region ?? 'global').trim().toLowerCase() || 'global';
-	if (!REGIONS.includes(r as RegionName)) {
+	const r = ((region ?? 'global').trim().toLowerCase() || 'global') as RegionName;
+	if (!REGIONS.includes(r)) {
 		throw new CloudConfigError(`Unknown region "${region}"`, `Use one of: ${REGIONS.join(', ')}.`);
 	}
 	if (r === 'global') return endpoints.apiBaseUrl;
@@ -157,7 +210,7 @@ export function apiBaseForRegion(endpoints: CloudEndpoints, region: string | und
 				: 'Set Region to Global: government clouds have a single API host.',
 		);
 	}
-	return `https://${r}.api.security.microsoft.com`;
+	return `https://${REGION_TABLE[r].host ?? new URL(endpoints.apiBaseUrl).host}`;
 }
 
 /** Admin-consent link a customer's administrator opens (the partner guide's form, for the chosen cloud). */
@@ -168,6 +221,6 @@ export function consentLink(endpoints: Pick<CloudEndpoints, 'consentHost'>, clie
 
 /** Deep link to an alert in the right portal for the cloud. */
 export function alertPortalUrl(endpoints: CloudEndpoints, alertId: string, tenantId?: string): string {
-	const tid = tenantId && /^[0-9a-f-]{36}$/i.test(tenantId) ? `?tid=${tenantId}` : '';
+	const tid = isGuid(tenantId) ? `?tid=${tenantId}` : '';
 	return `${endpoints.portalUrl}/alerts/${encodeURIComponent(alertId)}${tid}`;
 }
