@@ -1,6 +1,6 @@
  
 /**
- * Defender for Endpoint alert API (defender-api.md §3): auth from the JWT, per-endpoint roles, rate limits,
+ * Defender for Endpoint alert API (https://learn.microsoft.com/en-us/defender-endpoint/api/alerts and the endpoint pages beside it): auth from the JWT, per-endpoint roles, rate limits,
  * OData list, get, PATCH, batchUpdate, CreateAlertByReference and the related-entity endpoints.
  */
 import { fromTicks, normalizeTimestamp, toTicks } from '../../nodes/MicrosoftDefenderForEndpoint/helpers/timestamps';
@@ -49,7 +49,7 @@ const WWW_AUTH = { 'www-authenticate': 'Bearer error="invalid_token"' };
 
 export const STATUS_VALUES = ['New', 'InProgress', 'Resolved'];
 export const CLASSIFICATION_VALUES = ['TruePositive', 'InformationalExpectedActivity', 'FalsePositive'];
-/** Both doc spellings (defender-api.md §3.3). */
+/** Both doc spellings (Update alert vs the Alert resource type page). */
 export const DETERMINATION_VALUES = [
 	'MultiStagedAttack',
 	'MaliciousUserActivity',
@@ -197,7 +197,7 @@ export class DefenderService {
 		if (status === 'unknown') return unauthorized('Invalid access token: the token was not issued by this authority.');
 		const aud = typeof claims.aud === 'string' ? claims.aud.replace(/\/+$/, '').toLowerCase() : '';
 		if (!ACCEPTED_RESOURCES.includes(aud)) {
-			// A token for another resource is valid but not for this API: 403, as observed (defender-api.md §1.4).
+			// A token for another resource is valid but not for this API: 403, as community integrations observe (not documented by Microsoft).
 			return apiError(403, 'Forbidden', `The access token audience '${String(claims.aud)}' is not valid for this API. Request a token for https://api.securitycenter.microsoft.com/.default.`);
 		}
 		const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
@@ -407,7 +407,7 @@ export class DefenderService {
 			throw new BodyError('MaximumBatchSizeExceeded', `Maximum batch size exceeded. Received: ${ids.length}, allowed: ${this.settings.maxBatchSize}.`);
 		}
 		const update = this.parseUpdate(body, ['alertIds']);
-		// Unknown ids are skipped silently (behaviour of the real API is UNCONFIRMED, defender-api.md §3.4).
+		// Unknown ids are skipped silently (the real API's behaviour is not documented: https://learn.microsoft.com/en-us/defender-endpoint/api/batch-update-alerts).
 		for (const id of new Set(ids as string[])) {
 			const stored = this.visible(store, id);
 			if (stored) this.applyUpdate(store, stored, update, principal.clientId);

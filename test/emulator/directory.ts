@@ -20,7 +20,7 @@ import type {
 	TokenTarget,
 } from './types';
 
-/** WindowsDefenderATP application roles (defender-api.md §2.5 plus the TVM/score roles of the same app). */
+/** WindowsDefenderATP application roles (the Permissions sections of the API pages, plus the TVM/score roles of the same app). */
 export const KNOWN_ROLES: readonly string[] = [
 	'Alert.Read.All',
 	'Alert.ReadWrite.All',
@@ -48,7 +48,7 @@ export const KNOWN_ROLES: readonly string[] = [
 	'RemediationTasks.Read.All',
 ];
 
-/** Resources (token `aud`) the Defender API accepts (defender-api.md §1.4, §2.4). */
+/** Resources (token `aud`) the Defender API accepts (the API host names and the documented resource https://api.securitycenter.microsoft.com). */
 export const ACCEPTED_RESOURCES: readonly string[] = [
 	'https://api.securitycenter.microsoft.com',
 	'https://securitycenter.onmicrosoft.com/windowsatpservice',

@@ -1,6 +1,6 @@
 /**
  * Entra ID endpoints: client-credentials token (v1 + v2), OpenID configuration, instance discovery, JWKS and the
- * admin-consent redirect. Error bodies follow msal-node.md §5 (error, error_description "AADSTS…\r\nTrace ID…",
+ * admin-consent redirect. Error bodies follow https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes (error, error_description "AADSTS…\r\nTrace ID…",
  * error_codes, timestamp, trace_id, correlation_id, error_uri).
  */
 import type { EmulatorClock } from './clock';

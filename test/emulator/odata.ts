@@ -20,7 +20,7 @@ export interface FieldDef {
 	type: FieldType;
 }
 
-/** Filterable alert properties (defender-api.md §3.1), matched case-insensitively. */
+/** Filterable alert properties (List alerts, https://learn.microsoft.com/en-us/defender-endpoint/api/get-alerts), matched case-insensitively. */
 export const ALERT_FILTER_FIELDS: readonly FieldDef[] = [
 	{ name: 'alertCreationTime', type: 'datetime' },
 	{ name: 'lastUpdateTime', type: 'datetime' },

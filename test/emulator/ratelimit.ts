@@ -1,5 +1,5 @@
 /**
- * Sliding-window rate limits per (clientId, tenantId, endpoint class) (defender-api.md §5.1). A request is admitted
+ * Sliding-window rate limits per (clientId, tenantId, endpoint class) (the Limitations sections of the API pages). A request is admitted
  * only if every rule of its class has room; admitted requests consume one slot of every rule; 429s consume nothing.
  * Windows run on real monotonic time, independent of the emulator clock.
  */

@@ -1,5 +1,5 @@
 /**
- * Deterministic, realistic Defender data: devices, users, files, alerts (defender-api.md §3.8/§3.9 shapes) and
+ * Deterministic, realistic Defender data: devices, users, files, alerts (shapes of https://learn.microsoft.com/en-us/defender-endpoint/api/alerts) and
  * advanced-hunting events. Everything derives from a small PRNG, so the same seed and tenant give the same data.
  */
 import { createHash } from 'node:crypto';

@@ -1,6 +1,6 @@
 /**
  * Public types of the Entra ID + Defender for Endpoint emulator. Shapes follow
- * /work/shared/reference/defender-api.md §3.8 (alert entity), §3.7 (related entities), §4.1 (machine).
+ * Microsoft's pages: https://learn.microsoft.com/en-us/defender-endpoint/api/alerts (alert entity), the alert-related entity pages, https://learn.microsoft.com/en-us/defender-endpoint/api/machine (machine).
  */
 
 export type RequestKind = 'token' | 'discovery' | 'api' | 'control' | 'other';

@@ -18,7 +18,7 @@ export interface BackendOptions {
 }
 
 export const MDE_MAX_PAGE_SIZE = 10_000;
-/** Not documented by Microsoft (defender-api.md §3.4); 500 matches the other batch endpoints' documented caps. */
+/** Not documented by Microsoft (Batch update alerts, https://learn.microsoft.com/en-us/defender-endpoint/api/batch-update-alerts); 500 matches the other batch endpoints' documented caps. */
 export const MDE_MAX_BATCH_SIZE = 500;
 
 

@@ -1,5 +1,5 @@
 /**
- * Value sets of the Defender for Endpoint alert API (defender-api.md §3.3, §3.5, §3.8). Every enum value a user
+ * Value sets of the Defender for Endpoint alert API (Update alert, Create alert by reference and the Alert resource type: https://learn.microsoft.com/en-us/defender-endpoint/api/update-alert, https://learn.microsoft.com/en-us/defender-endpoint/api/create-alert-by-reference, https://learn.microsoft.com/en-us/defender-endpoint/api/alerts). Every enum value a user
  * can send is checked against these lists before any request is made.
  */
 
@@ -14,8 +14,8 @@ export const CLASSIFICATIONS = ['TruePositive', 'InformationalExpectedActivity',
 export type Classification = (typeof CLASSIFICATIONS)[number];
 
 /**
- * Determinations per classification. Microsoft's pages disagree on two spellings (alerts.md and batch-update use
- * ConfirmedUserActivity / Clean, update-alert.md uses ConfirmedActivity / NotMalicious): both are accepted and
+ * Determinations per classification. Microsoft's pages disagree on two spellings (the Alert resource type and Batch update alerts pages use
+ * ConfirmedUserActivity / Clean, the Update alert page uses ConfirmedActivity / NotMalicious): both are accepted and
  * the one the user chose is sent unchanged.
  */
 export const DETERMINATIONS: Record<Classification, readonly string[]> = {

@@ -1,4 +1,4 @@
-/** Which WindowsDefenderATP application permissions each operation of this package needs (defender-api.md §2.5). */
+/** Which WindowsDefenderATP application permissions each operation of this package needs (the Permissions section of each API page, e.g. https://learn.microsoft.com/en-us/defender-endpoint/api/get-alerts). */
 
 export interface OperationNeed {
 	/** resource.operation (or the trigger) */

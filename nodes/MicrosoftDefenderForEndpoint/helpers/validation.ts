@@ -14,7 +14,7 @@ export function inputError(node: INode, itemIndex: number | undefined, message: 
 
 /**
  * Defender alert ids: `da<18 digits>_<signed int>` (2020+) and the legacy form without `da`
- * (`636688558380765161_2136280442`), defender-api.md §3.8.
+ * (`636688558380765161_2136280442`), see the Alert resource type, https://learn.microsoft.com/en-us/defender-endpoint/api/alerts.
  */
 export const ALERT_ID_RE = /^(?:da)?\d{1,24}_-?\d{1,20}$/;
 /** Same pattern for resource-locator validation (the UI checks it while typing). */

@@ -1,7 +1,9 @@
 /**
- * Client-side pacing under Defender's documented budgets (defender-api.md §5.1), per (app, tenant, endpoint
- * class), so a long workflow never causes a 429 of its own making. Sliding windows, like the service's.
- * Budgets are per app + tenant, so one busy customer tenant never slows another.
+ * Client-side pacing under Defender's documented budgets, per (app, tenant, endpoint class), so a long workflow
+ * never causes a 429 of its own making. Sliding windows, like the service's. Budgets are per app + tenant, so one
+ * busy customer tenant never slows another. The budgets are in the Limitations section of each API page, e.g.
+ * https://learn.microsoft.com/en-us/defender-endpoint/api/get-alerts and
+ * https://learn.microsoft.com/en-us/defender-endpoint/api/batch-update-alerts.
  */
 export type EndpointClass = 'alerts' | 'batchUpdate' | 'createByReference';
 

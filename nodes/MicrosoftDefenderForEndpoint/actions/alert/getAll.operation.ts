@@ -204,7 +204,7 @@ export async function execute(this: IExecuteFunctions, i: number): Promise<INode
 	let remaining = settings.limit;
 	let skip = 0;
 	// Stream page by page: each page becomes output items before the next one is fetched. $top/$skip paging,
-	// not @odata.nextLink (the alerts API does not return one when $top is set, defender-api.md §3.1).
+	// not @odata.nextLink (the alerts API does not return one when $top is set, List alerts, https://learn.microsoft.com/en-us/defender-endpoint/api/get-alerts).
 	while (remaining > 0) {
 		const top = Math.min(remaining, backend.maxPageSize);
 		const page = await backend.listAlerts({ filter: settings.filter, top, skip, orderBy: settings.orderBy, expandEvidence: settings.expandEvidence });

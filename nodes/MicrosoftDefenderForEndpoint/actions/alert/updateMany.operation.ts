@@ -80,7 +80,7 @@ export async function executeAll(this: IExecuteFunctions, items: INodeExecutionD
 			for (const p of group) results[p.index] = errorItem(error, p.index);
 			continue;
 		}
-		// The largest batch is not documented (defender-api.md §3.4): start at the backend's size and, if the API
+		// The largest batch is not documented (Batch update alerts, https://learn.microsoft.com/en-us/defender-endpoint/api/batch-update-alerts): start at the backend's size and, if the API
 		// answers MaximumBatchSizeExceeded ("… allowed: m"), re-split with its limit (a 400 changed nothing).
 		let size = Math.max(1, backend.maxBatchSize);
 		const queue = chunk(unique, size);
