@@ -255,6 +255,29 @@ describe('pollStream: examples', () => {
 		expect(state.floor).toBe(at(3));
 	});
 
+	it('one tie group larger than maxSeen drops nothing, so it must not raise the floor (issue 10 item 9)', async () => {
+		// Shrunk counterexample of fast-check seed -1544373319: the map {b, c} is over maxSeen 1 but is the newest
+		// tie group, kept whole, so nothing is dropped and no overflow is recorded. The floor used to jump to that
+		// tick anyway, putting `late` (1 ms later than its timestamp, inside the 2 ms overlap) out of reach.
+		const s = server();
+		s.alerts.push({ id: 'b', alertCreationTime: at(2, 10) }, { id: 'c', alertCreationTime: at(2, 10) });
+		const o = opts({ pageSize: 1, maxItems: 2, overlapMs: 2, maxSeen: 1 });
+		const r1 = await pollStream(createStreamState('created', T0), s.fetchPage, o);
+		expect(ids(r1)).toEqual(['b', 'c']);
+		expect(r1.state.seenOverflow).toBeUndefined();
+		expect(r1.state.floor).toBe(at(0, 10)); // cursor − overlap: not raised
+		s.alerts.push({ id: 'late', alertCreationTime: at(2) });
+		const r2 = await pollStream(roundTrip(r1.state), s.fetchPage, o);
+		expect(ids(r2)).toEqual(['late']);
+		// Now two ticks are over the cap: `late` (already emitted) is dropped and counted, the floor rises past it.
+		expect(r2.state.seenOverflow).toBe(1);
+		expect(r2.state.seen).toEqual({ b: at(2, 10), c: at(2, 10) });
+		expect(r2.state.floor).toBe(at(2, 10));
+		const r3 = await pollStream(r2.state, s.fetchPage, o);
+		expect(ids(r3)).toEqual([]);
+		expect(r3.state).toEqual(r2.state);
+	});
+
 	it('an alert id "__proto__" is an ordinary key', async () => {
 		const s = server();
 		s.alerts.push({ id: '__proto__', alertCreationTime: at(1) });

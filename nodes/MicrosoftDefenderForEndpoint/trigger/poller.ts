@@ -13,7 +13,8 @@
  * - `cursor` only moves forward. It is the greatest field timestamp of an alert that was *processed*
  *   (emitted, or recognised as already seen / not worth emitting), or the start boundary.
  * - `floor` is the lower bound of the next query, never lowered: max(start, cursor − overlap) at the time
- *   of the last poll, raised further only by a seen-map overflow (see below). Queries never go below it.
+ *   of the last poll, raised further only by a seen-map overflow that drops entries and counts them in
+ *   `seenOverflow` (see below). Queries never go below it.
  * - `seen` holds the dedup key of every processed item whose field timestamp is in [floor, cursor].
  *   Entries below `floor` are pruned: no query can return them again, so the map is bounded by what lies
  *   inside the overlap window, not by history.
@@ -64,7 +65,10 @@
  *   anyway" re-emits the dropped items on every poll and, when there are more of them than `maxItems`,
  *   never gets past them: duplicates forever and a stalled trigger. See the test suite.)
  *   The newest tie group is always kept whole, so the cap can only be exceeded by more than `maxSeen`
- *   alerts sharing one 100 ns tick.
+ *   alerts sharing one 100 ns tick. Then nothing is dropped and the floor is NOT raised: a raise without a
+ *   drop would put late arrivals between cursor − overlap and that tick out of reach with no overflow
+ *   recorded (issue 10 item 9). So every raise of the floor above max(start, cursor − overlap) comes with a
+ *   non-zero increase of `seenOverflow`, and a lost alert always lies below a floor raised by such a poll.
  * - `fingerprints` above `maxFingerprints`: the alerts with the oldest lastUpdateTime are forgotten. A later
  *   update of such an alert is compared against creation defaults (`previousKnown: false`), so it may be
  *   emitted although the watched fields did not change since its last event.
@@ -469,11 +473,15 @@ function buildState(
 			if (n > 0 && end > maxSeen) break;
 			n = end;
 		}
-		const keptSet = new Set(sorted.slice(0, n).map((e) => e[0]));
-		overflow += entries.length - n;
-		kept = entries.filter((e) => keptSet.has(e[0]));
-		floorT = sorted[n - 1][2];
-		floor = fromTicks(floorT);
+		// n === sorted.length: the whole map is the newest tie group, kept whole. Nothing is dropped, so the floor
+		// stays at the window start: raising it would lose late arrivals in [floor, that tick) without a trace.
+		if (n < sorted.length) {
+			const keptSet = new Set(sorted.slice(0, n).map((e) => e[0]));
+			overflow += entries.length - n;
+			kept = entries.filter((e) => keptSet.has(e[0]));
+			floorT = sorted[n - 1][2];
+			floor = fromTicks(floorT);
+		}
 	}
 
 	const seen: Record<string, string> = {};
