@@ -6,7 +6,7 @@ import { isGuid } from '../core/ids';
 import type { CommonParams } from './params';
 
 /** The tenant GUID an alert belongs to: the tenant called when it is a GUID, else the alert's own aadTenantId. */
-export function outputTenantId(backend: AlertBackend, alert?: object): string {
+export function outputTenantId(backend: Pick<AlertBackend, 'tenantId'>, alert?: object): string {
 	if (isGuid(backend.tenantId)) return backend.tenantId.toLowerCase();
 	const own = (alert as { aadTenantId?: unknown } | undefined)?.aadTenantId;
 	if (typeof own === 'string' && isGuid(own)) return own.toLowerCase();
@@ -17,15 +17,31 @@ export function dedupKey(tenantId: string, alertId: string): string {
 	return `${tenantId}:${alertId}`;
 }
 
+export interface AlertDecoration {
+	/** the alert's tenant as outputTenantId gives it */
+	tenantId: string;
+	portalUrl: string;
+	/** set only when defined */
+	customerLabel?: string;
+}
+
+/**
+ * Sets portalUrl, tenantId, dedupKey and customerLabel (in that order) on the alert object itself: no copy of large
+ * pages. Shared by the action node (decorateAlert) and the trigger, so both give one alert the same dedupKey.
+ */
+export function decorateAlertFields(alert: AlertRecord, fields: AlertDecoration): IDataObject {
+	const out = alert as unknown as IDataObject;
+	out.portalUrl = fields.portalUrl;
+	out.tenantId = fields.tenantId;
+	out.dedupKey = dedupKey(fields.tenantId, alert.id);
+	if (fields.customerLabel !== undefined) out.customerLabel = fields.customerLabel;
+	return out;
+}
+
 /** Adds portalUrl, tenantId, dedupKey and customerLabel to the alert object itself (no copy of large pages). */
 export function decorateAlert(alert: AlertRecord, backend: AlertBackend, common: CommonParams): IDataObject {
-	const out = alert as unknown as IDataObject;
 	const tenantId = outputTenantId(backend, alert);
-	out.portalUrl = backend.portalUrl(alert.id);
-	out.tenantId = tenantId;
-	out.dedupKey = dedupKey(tenantId, alert.id);
-	if (common.customerLabel !== undefined) out.customerLabel = common.customerLabel;
-	return out;
+	return decorateAlertFields(alert, { tenantId, portalUrl: backend.portalUrl(alert.id), customerLabel: common.customerLabel });
 }
 
 export const SIMPLE_FIELDS = [
