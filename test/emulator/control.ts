@@ -3,6 +3,8 @@
  * in-process methods, for out-of-process users (demo, end-to-end suite driving a real n8n).
  */
 import type { Emulator } from './emulator';
+import { graphControl } from './graph';
+import { indicatorControl } from './indicators';
 import { isPlainObject, jsonReply, type Reply } from './http-util';
 import type { AlertInput, EndpointClass, FaultSpec, RequestFilter, RequestKind } from './types';
 
@@ -141,8 +143,28 @@ function route(emulator: Emulator, req: ControlRequest): Reply {
 				const body = objectBody(req);
 				return ok({ secret: emulator.addSecret(b, { value: str(body, 'value', false), expired: body.expired === true }) });
 			}
+			if (b !== undefined && c === 'certificates') {
+				// {pem} registers a certificate; {trustedSubject} trusts a subject for subject-name/issuer sign-in
+				const body = objectBody(req);
+				const subject = str(body, 'trustedSubject', false);
+				if (subject !== undefined) {
+					emulator.trustCertificateSubject(b, subject);
+					return ok();
+				}
+				return ok(emulator.addCertificate(b, str(body, 'pem')!));
+			}
 			const body = objectBody(req);
 			return ok(emulator.addApp(body as never));
+		}
+		case 'DELETE apps': {
+			if (b === undefined || c !== 'certificates' || d === undefined) throw new ControlError(404, 'Use DELETE /_emulator/apps/{clientId}/certificates/{thumbprint}');
+			emulator.removeCertificate(b, d);
+			return ok();
+		}
+		case 'POST wrong-audience-status': {
+			const status = num(objectBody(req), 'status');
+			emulator.setWrongAudienceStatus(status as 401 | 403);
+			return ok({ status });
 		}
 		case 'POST expire-secret': {
 			const body = objectBody(req);
@@ -238,6 +260,16 @@ function route(emulator: Emulator, req: ControlRequest): Reply {
 			return tenantRoute(emulator, req, b, c, d);
 		case 'PATCH tenants':
 			return tenantRoute(emulator, req, b, c, d);
+		case 'GET machine-api':
+		case 'POST machine-api':
+			return emulator.machineApi.control(req);
+		case 'GET indicators':
+		case 'POST indicators':
+		case 'DELETE indicators':
+			return indicatorControl(emulator.indicators, (t) => emulator.findTenant(t)?.id, req);
+		case 'GET graph':
+		case 'POST graph':
+			return graphControl(emulator.graph, req);
 		default:
 			throw new ControlError(404, `Unknown control endpoint ${m} /_emulator/${req.segments.join('/')}`);
 	}

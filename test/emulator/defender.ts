@@ -36,9 +36,11 @@ export interface ApiOutcome {
 export interface DefenderSettings {
 	maxBatchSize: number;
 	maxPageSize: number;
+	/** status for a valid token of another API (default 403, see EmulatorOptions.wrongAudienceStatus) */
+	wrongAudienceStatus?: 401 | 403;
 }
 
-interface Principal {
+export interface Principal {
 	tenantId: string;
 	clientId: string;
 	roles: string[];
@@ -97,7 +99,7 @@ const RELATED_ROLES: Record<string, string[]> = {
 	user: ['User.Read.All'],
 };
 
-interface Route {
+export interface Route {
 	endpointClass: EndpointClass;
 	roles: string[];
 	allowed: string[];
@@ -114,6 +116,9 @@ class BodyError extends Error {
 }
 
 export class DefenderService {
+	/** Routes of other API areas (indicators, …), tried before the alert routes; each answers undefined for paths that are not its own. */
+	readonly extraRoutes: Array<(req: ApiRequest) => Route | Reply | undefined> = [];
+
 	constructor(
 		private readonly directory: Directory,
 		private readonly signer: JwtSigner,
@@ -197,7 +202,13 @@ export class DefenderService {
 		if (status === 'unknown') return unauthorized('Invalid access token: the token was not issued by this authority.');
 		const aud = typeof claims.aud === 'string' ? claims.aud.replace(/\/+$/, '').toLowerCase() : '';
 		if (!ACCEPTED_RESOURCES.includes(aud)) {
-			// A token for another resource is valid but not for this API: 403, as community integrations observe (not documented by Microsoft).
+			// A token for another resource is valid but not for this API: 403, as community integrations observe (not
+			// documented by Microsoft); settings.wrongAudienceStatus 401 models the other common answer (invalid_token).
+			if (this.settings.wrongAudienceStatus === 401) {
+				return apiError(401, 'Unauthorized', `Invalid access token: the audience '${String(claims.aud)}' is invalid.`, {
+					'www-authenticate': `Bearer error="invalid_token", error_description="The audience '${String(claims.aud)}' is invalid"`,
+				});
+			}
 			return apiError(403, 'Forbidden', `The access token audience '${String(claims.aud)}' is not valid for this API. Request a token for https://api.securitycenter.microsoft.com/.default.`);
 		}
 		const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
@@ -210,6 +221,10 @@ export class DefenderService {
 		const s = req.segments;
 		const lower = s.map((x) => x.toLowerCase());
 		const notFound = apiError(404, 'NotFound', `No HTTP resource was found that matches the request URI '${req.basePath}/${s.join('/')}'.`);
+		for (const extra of this.extraRoutes) {
+			const found = extra(req);
+			if (found) return found;
+		}
 		if (lower[0] !== 'alerts') return notFound;
 		if (s.length === 1) {
 			return { endpointClass: 'alerts', roles: READ_ROLES, allowed: ['GET'], handle: (r, _p, st) => this.list(r, st) };

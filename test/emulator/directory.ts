@@ -3,12 +3,13 @@
  * per-tenant service principals with granted WindowsDefenderATP application roles, issued-token registry,
  * revocations and per (tenant, client, scope) token counters.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, type KeyObject, randomBytes, X509Certificate } from 'node:crypto';
 import type { EmulatorClock } from './clock';
 import { guid } from './http-util';
 import type { JwtSigner, JwtPayload } from './jwt';
 import type {
 	App,
+	AppCertificateInfo,
 	AppInput,
 	AppSecretInfo,
 	Consent,
@@ -61,6 +62,25 @@ export const ACCEPTED_RESOURCES: readonly string[] = [
 
 export const DEFAULT_RESOURCE = ACCEPTED_RESOURCES[0];
 
+/**
+ * Microsoft Graph resources per cloud (https://learn.microsoft.com/en-us/graph/deployments) and the Graph app id a
+ * token may carry as `aud`. The Graph routes (graph.ts) accept only these; the Defender API refuses them. The token
+ * endpoint issues them once Graph is enabled (GraphService.configure adds them to `otherResources`).
+ */
+export const GRAPH_RESOURCES: readonly string[] = ['https://graph.microsoft.com', 'https://graph.microsoft.us', 'https://dod-graph.microsoft.us', '00000003-0000-0000-c000-000000000000'];
+
+/** Microsoft Graph application roles the package uses (alerts; incidents and hunting for later). */
+export const GRAPH_ROLES: readonly string[] = ['SecurityAlert.Read.All', 'SecurityAlert.ReadWrite.All', 'SecurityIncident.Read.All', 'SecurityIncident.ReadWrite.All', 'ThreatHunting.Read.All'];
+
+/**
+ * The roles a token for `audience` carries: a consent lists the roles of every API the app asked for, and Entra puts
+ * only the resource's own roles into its token (Graph roles into Graph tokens, WindowsDefenderATP roles into the rest).
+ */
+export function rolesForAudience(roles: string[], audience: string): string[] {
+	const graph = GRAPH_RESOURCES.includes(audience.replace(/\/+$/, '').toLowerCase());
+	return roles.filter((r) => GRAPH_ROLES.includes(r) === graph);
+}
+
 const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isGuid = (value: string): boolean => GUID_RE.test(value);
 
@@ -68,6 +88,53 @@ export const isGuid = (value: string): boolean => GUID_RE.test(value);
 export function canonicalResource(value: string): string | undefined {
 	const v = value.trim().replace(/\/+$/, '').toLowerCase();
 	return ACCEPTED_RESOURCES.find((r) => r === v);
+}
+
+/**
+ * Other APIs the token endpoint issues tokens for by default (as Entra does), which the Defender API refuses: a
+ * credential pointed at Azure Resource Manager or Key Vault by mistake gets a token, then a wrong-audience answer.
+ * (Microsoft Graph is added with EmulatorOptions.otherResources; by default it answers AADSTS500011, which the
+ * emulator's own tests rely on.)
+ */
+export const DEFAULT_OTHER_RESOURCES: readonly string[] = ['https://management.azure.com', 'https://vault.azure.net'];
+
+interface CertificateRecord {
+	thumbprintSha256: string;
+	thumbprintSha1: string;
+	subject: string;
+	notBeforeMs: number;
+	notAfterMs: number;
+	publicKey: KeyObject;
+	pem: string;
+}
+
+function certificateRecord(pem: string): CertificateRecord {
+	let x509: X509Certificate;
+	try {
+		x509 = new X509Certificate(pem);
+	} catch {
+		throw new Error('Not a PEM (or DER) X.509 certificate');
+	}
+	return {
+		thumbprintSha256: createHash('sha256').update(x509.raw).digest('hex').toUpperCase(),
+		thumbprintSha1: createHash('sha1').update(x509.raw).digest('hex').toUpperCase(),
+		subject: x509.subject,
+		notBeforeMs: Date.parse(x509.validFrom),
+		notAfterMs: Date.parse(x509.validTo),
+		publicKey: x509.publicKey,
+		pem: x509.toString(),
+	};
+}
+
+/** The certificate an assertion names, as the token endpoint needs it to verify the signature. */
+export interface AssertionCertificate {
+	thumbprintSha256: string;
+	thumbprintSha1: string;
+	publicKey: KeyObject;
+	notBeforeMs: number;
+	notAfterMs: number;
+	/** found through subject-name/issuer trust (x5c), not a registered certificate */
+	viaSubject: boolean;
 }
 
 interface SecretRecord {
@@ -82,6 +149,8 @@ interface AppRecord {
 	homeTenantId: string;
 	multiTenant: boolean;
 	secrets: SecretRecord[];
+	certificates: CertificateRecord[];
+	trustedSubjects: string[];
 }
 
 interface Grant {
@@ -121,6 +190,8 @@ export class Directory {
 	private readonly issued = new Map<string, IssuedToken>();
 	private readonly counts = new Map<string, TokenCount>();
 	tokenLifetimeSeconds: number;
+	/** resources besides Defender's that tokens are issued for (see DEFAULT_OTHER_RESOURCES) */
+	otherResources: string[] = [...DEFAULT_OTHER_RESOURCES];
 
 	constructor(
 		private readonly clock: EmulatorClock,
@@ -128,6 +199,12 @@ export class Directory {
 		tokenLifetimeSeconds = 3599,
 	) {
 		this.tokenLifetimeSeconds = tokenLifetimeSeconds;
+	}
+
+	/** Canonical resource the token endpoint issues tokens for (Defender's or another API's), or undefined. */
+	issuableResource(value: string): string | undefined {
+		const v = value.trim().replace(/\/+$/, '').toLowerCase();
+		return canonicalResource(v) ?? this.otherResources.map((r) => r.replace(/\/+$/, '').toLowerCase()).find((r) => r === v);
 	}
 
 	// ------------------------------------------------------------------------------------------------ tenants
@@ -181,6 +258,8 @@ export class Directory {
 			homeTenantId: home.id,
 			multiTenant: input.multiTenant ?? true,
 			secrets,
+			certificates: (input.certificates ?? []).map(certificateRecord),
+			trustedSubjects: [...(input.trustedCertificateSubjects ?? [])],
 		};
 		this.apps.set(clientId, record);
 		this.grantConsent(home.id, clientId, input.homeRoles ?? []);
@@ -211,6 +290,65 @@ export class Directory {
 		app.secrets = app.secrets.filter((s) => s.value !== secret && s.id !== secret);
 	}
 
+	/** Register a certificate (its public part) on the app, as under Certificates & secrets → Certificates. */
+	addCertificate(clientId: string, pem: string): AppCertificateInfo {
+		const app = this.getAppRecord(clientId);
+		const record = certificateRecord(pem);
+		if (!app.certificates.some((c) => c.thumbprintSha256 === record.thumbprintSha256)) app.certificates.push(record);
+		return this.certificateInfo(record);
+	}
+
+	/** Remove a certificate by SHA-256 or SHA-1 thumbprint (hex, any case). */
+	removeCertificate(clientId: string, thumbprint: string): void {
+		const app = this.getAppRecord(clientId);
+		const t = thumbprint.replace(/[^0-9a-f]/gi, '').toUpperCase();
+		app.certificates = app.certificates.filter((c) => c.thumbprintSha256 !== t && c.thumbprintSha1 !== t);
+	}
+
+	/** Trust a certificate subject for subject-name/issuer authentication (x5c). */
+	trustCertificateSubject(clientId: string, subject: string): void {
+		this.getAppRecord(clientId).trustedSubjects.push(subject);
+	}
+
+	/**
+	 * The certificate a client assertion's header names: a registered one by `x5t#S256` (or the SHA-1 `x5t`), else
+	 * the `x5c` leaf when its subject is trusted for subject-name/issuer authentication.
+	 */
+	assertionCertificate(clientId: string, header: { x5tS256?: string; x5t?: string; x5c?: string[] }): AssertionCertificate | undefined {
+		const app = this.findApp(clientId);
+		if (!app) return undefined;
+		const hex = (b64?: string) => (b64 ? Buffer.from(b64, 'base64url').toString('hex').toUpperCase() : undefined);
+		const s256 = hex(header.x5tS256);
+		const s1 = hex(header.x5t);
+		const registered = app.certificates.find((c) => (s256 !== undefined && c.thumbprintSha256 === s256) || (s1 !== undefined && c.thumbprintSha1 === s1));
+		if (registered) return { ...registered, viaSubject: false };
+		const leaf = header.x5c?.[0];
+		if (leaf && app.trustedSubjects.length > 0) {
+			let record: CertificateRecord;
+			try {
+				record = certificateRecord(new X509Certificate(Buffer.from(leaf, 'base64')).toString());
+			} catch {
+				return undefined;
+			}
+			const cn = /(?:^|\n)CN=([^\n]+)/.exec(record.subject)?.[1];
+			const trusted = app.trustedSubjects.some((t) => t === record.subject || t === cn || t === `CN=${cn}`);
+			const matches = (s256 === undefined || s256 === record.thumbprintSha256) && (s1 === undefined || s1 === record.thumbprintSha1);
+			if (trusted && matches) return { ...record, viaSubject: true };
+		}
+		return undefined;
+	}
+
+	private certificateInfo(c: CertificateRecord): AppCertificateInfo {
+		return {
+			thumbprintSha256: c.thumbprintSha256,
+			thumbprintSha1: c.thumbprintSha1,
+			subject: c.subject.replace(/\n/g, ', '),
+			notBefore: new Date(c.notBeforeMs).toISOString(),
+			notAfter: new Date(c.notAfterMs).toISOString(),
+			expired: this.clock.nowSeconds() * 1000 > c.notAfterMs,
+		};
+	}
+
 	findApp(clientId: string): AppRecord | undefined {
 		return this.apps.get(clientId.toLowerCase());
 	}
@@ -231,13 +369,14 @@ export class Directory {
 		};
 	}
 
-	listApps(): Array<Omit<App, 'secrets'> & { secrets: AppSecretInfo[] }> {
+	listApps(): Array<Omit<App, 'secrets'> & { secrets: AppSecretInfo[]; certificates: AppCertificateInfo[] }> {
 		return [...this.apps.values()].map((a) => ({
 			clientId: a.clientId,
 			name: a.name,
 			homeTenantId: a.homeTenantId,
 			multiTenant: a.multiTenant,
 			secrets: a.secrets.map((s) => ({ id: s.id, hint: s.value.slice(0, 3), expired: s.expired })),
+			certificates: a.certificates.map((c) => this.certificateInfo(c)),
 		}));
 	}
 
@@ -296,8 +435,8 @@ export class Directory {
 		const tenant = this.getTenant(options.tenantId);
 		const app = this.getAppRecord(options.clientId);
 		const grant = this.findGrant(tenant.id, app.clientId);
-		const roles = options.roles ?? (grant ? [...grant.roles] : []);
 		const audience = options.resource ?? DEFAULT_RESOURCE;
+		const roles = options.roles ?? (grant ? rolesForAudience([...grant.roles], audience) : []);
 		const lifetime = options.lifetimeSeconds ?? this.tokenLifetimeSeconds;
 		const issuedTicks = this.clock.writeTicks();
 		const iat = Math.floor(Number(issuedTicks / 10_000_000n)) + (options.issuedAtOffsetSeconds ?? 0);
@@ -384,8 +523,8 @@ export class Directory {
 
 export function validateRoles(roles: string[]): void {
 	for (const role of roles) {
-		if (!KNOWN_ROLES.includes(role)) {
-			throw new Error(`Unknown WindowsDefenderATP application role '${role}'. Known: ${KNOWN_ROLES.join(', ')}`);
+		if (!KNOWN_ROLES.includes(role) && !GRAPH_ROLES.includes(role)) {
+			throw new Error(`Unknown WindowsDefenderATP application role '${role}'. Known: ${KNOWN_ROLES.join(', ')} (Microsoft Graph: ${GRAPH_ROLES.join(', ')})`);
 		}
 	}
 }

@@ -15,6 +15,9 @@ import { DefenderService } from './defender';
 import { Directory, KNOWN_ROLES, validateRoles } from './directory';
 import { EntraService, type EntraRequest } from './entra';
 import { FaultQueue } from './faults';
+import { GraphService } from './graph';
+import { IndicatorService } from './indicators';
+import { MachineService } from './machines';
 import { apiError, defaultApiCode, defaultApiMessage, queryToObject, sleep, type Reply } from './http-util';
 import { decodeJwt, JwtSigner } from './jwt';
 import { RequestLog } from './log';
@@ -26,6 +29,7 @@ import type {
 	Alert,
 	AlertInput,
 	App,
+	AppCertificateInfo,
 	AppInput,
 	ClockSource,
 	Consent,
@@ -73,6 +77,12 @@ export class Emulator {
 	private readonly signer = new JwtSigner();
 	private readonly entra: EntraService;
 	private readonly defender: DefenderService;
+	/** Indicators (custom IoCs): stored per tenant, settings (cap, import size, …), see indicators.ts. */
+	readonly indicators: IndicatorService;
+	/** Machines and machine actions (lifecycle timing, outcomes, fleets), see machines.ts. */
+	readonly machineApi: MachineService;
+	/** Microsoft Graph security alerts_v2 and $batch on the same tenant stores (settings, Graph-only alerts), see graph.ts. */
+	readonly graph: GraphService;
 	private readonly limiter: RateLimiter;
 	private readonly faultQueue = new FaultQueue();
 	private readonly log: RequestLog;
@@ -103,7 +113,15 @@ export class Emulator {
 		this.defender = new DefenderService(this.directory, this.signer, this.clock, this.limiter, (tid) => this.store(tid), {
 			maxBatchSize: options.maxBatchSize ?? 500,
 			maxPageSize: options.maxPageSize ?? 10_000,
+			wrongAudienceStatus: options.wrongAudienceStatus ?? 403,
 		});
+		if (options.otherResources) this.directory.otherResources = [...options.otherResources];
+		this.indicators = new IndicatorService(this.clock, (clientId) => this.directory.listApps().find((a) => a.clientId.toLowerCase() === clientId.toLowerCase())?.name);
+		this.defender.extraRoutes.push((req) => this.indicators.route(req));
+		this.machineApi = new MachineService(this.clock, (tid) => this.store(tid), (t) => this.findTenant(t)?.id, () => this.defender.settings.maxPageSize);
+		this.defender.extraRoutes.push((req) => this.machineApi.route(req));
+		this.graph = new GraphService(this.directory, this.signer, this.clock, this.limiter, (tid) => this.store(tid), (t) => this.findTenant(t)?.id);
+		if (options.graph) this.graph.configure({ ...(options.graph === true ? {} : options.graph), enabled: true });
 
 		this.httpsServer = https.createServer({ cert, key, keepAlive: true }, (req, res) => {
 			this.onRequest(req, res).catch((error: unknown) => {
@@ -267,6 +285,23 @@ export class Emulator {
 		let reply: Reply;
 		if (kind === 'control') {
 			reply = handleControl(this, { method, segments: segments.slice(1), query: url.searchParams, body });
+		} else if (kind === 'api' && segments[0]?.toLowerCase() === 'v1.0') {
+			// Microsoft Graph (graph.ts): same tenants, stores, rate limiter and log
+			const outcome = this.graph.handle({
+				method,
+				host,
+				segments: segments.slice(1),
+				query: url.searchParams,
+				body,
+				contentType,
+				authorization: req.headers.authorization,
+				prefer: typeof req.headers.prefer === 'string' ? req.headers.prefer : undefined,
+				clientRequestId,
+			});
+			reply = outcome.reply;
+			if (outcome.tenantId) entry.tenantId = outcome.tenantId;
+			if (outcome.clientId) entry.clientId = outcome.clientId;
+			entry.endpointClass = outcome.endpointClass;
 		} else if (kind === 'api') {
 			const versioned = segments[1]?.toLowerCase() === 'v1.0';
 			const outcome = this.defender.handle({
@@ -362,7 +397,8 @@ export class Emulator {
 		const body = reply.body ?? '';
 		const headers = { ...reply.headers };
 		if (!('content-length' in headers)) headers['content-length'] = String(Buffer.byteLength(body));
-		headers.date = new Date().toUTCString();
+		// The emulator's clock, not the host's: tests shift one against the other (clock skew).
+		headers.date = new Date(this.clock.nowMs()).toUTCString();
 		res.writeHead(reply.status, headers);
 		res.end(body);
 	}
@@ -393,6 +429,23 @@ export class Emulator {
 
 	addSecret(clientId: string, input?: SecretInput): string {
 		return this.directory.addSecret(clientId, input);
+	}
+	/** Register a certificate (PEM, public part) on an app: client assertions signed by its key are accepted. */
+	addCertificate(clientId: string, pem: string): AppCertificateInfo {
+		return this.directory.addCertificate(clientId, pem);
+	}
+	/** Remove a registered certificate by SHA-256 or SHA-1 thumbprint (hex). */
+	removeCertificate(clientId: string, thumbprint: string): void {
+		this.directory.removeCertificate(clientId, thumbprint);
+	}
+	/** Trust a certificate subject (CN or full subject) for subject-name/issuer authentication through x5c. */
+	trustCertificateSubject(clientId: string, subject: string): void {
+		this.directory.trustCertificateSubject(clientId, subject);
+	}
+	/** How the API answers a valid token for another API: 403 (default) or 401. */
+	setWrongAudienceStatus(status: 401 | 403): void {
+		if (status !== 401 && status !== 403) throw new Error('wrongAudienceStatus must be 401 or 403');
+		this.defender.settings.wrongAudienceStatus = status;
 	}
 	expireSecret(clientId: string, secret: string): void {
 		this.directory.expireSecret(clientId, secret);
@@ -665,7 +718,7 @@ export function serializableFault(spec: FaultSpec): Record<string, unknown> {
 
 function classify(segments: string[]): RequestKind {
 	const first = segments[0]?.toLowerCase();
-	if (first === 'api') return 'api';
+	if (first === 'api' || first === 'v1.0') return 'api';
 	if (first === '_emulator') return 'control';
 	const rest = segments.slice(1).map((s) => s.toLowerCase()).join('/');
 	if (rest === 'oauth2/v2.0/token' || rest === 'oauth2/token') return 'token';

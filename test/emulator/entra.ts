@@ -4,9 +4,10 @@
  * error_codes, timestamp, trace_id, correlation_id, error_uri).
  */
 import type { EmulatorClock } from './clock';
-import { canonicalResource, type Directory, isGuid } from './directory';
+import { constants as cryptoConstants, verify as cryptoVerify } from 'node:crypto';
+import { type Directory, isGuid } from './directory';
 import { guid, jsonReply, type Reply } from './http-util';
-import type { JwtSigner } from './jwt';
+import { decodeJwt, type JwtSigner } from './jwt';
 import type { Tenant } from './types';
 
 export interface EntraRequest {
@@ -180,45 +181,48 @@ export class EntraService {
 				);
 			}
 			const resourceRaw = scope.slice(0, -'/.default'.length);
-			resource = canonicalResource(resourceRaw);
+			resource = this.directory.issuableResource(resourceRaw);
 			if (!resource) return out(this.resourceNotFound(req, resourceRaw, tenant));
 		} else {
 			if (!scopeRaw) return missing('resource');
-			resource = canonicalResource(scopeRaw);
+			resource = this.directory.issuableResource(scopeRaw);
 			if (!resource) return out(this.resourceNotFound(req, scopeRaw, tenant));
 		}
 
 		const secret = form.get('client_secret');
-		if (!secret) {
-			if (form.get('client_assertion')) {
-				return out(this.error(req, 401, 'invalid_client', 700027, 'Client assertion failed signature validation.'));
-			}
+		const assertion = form.get('client_assertion');
+		if (!secret && assertion) {
+			const failure = this.checkAssertion(req, tenant, app.clientId, form.get('client_assertion_type'), assertion);
+			if (failure) return out(failure);
+		} else if (!secret) {
 			return out(
 				this.error(req, 401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."),
 			);
 		}
-		const match = app.secrets.find((s) => s.value === secret);
-		if (!match) {
-			return out(
-				this.error(
-					req,
-					401,
-					'invalid_client',
-					7000215,
-					`Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`,
-				),
-			);
-		}
-		if (match.expired) {
-			return out(
-				this.error(
-					req,
-					401,
-					'invalid_client',
-					7000222,
-					`The provided client secret keys for app '${app.clientId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`,
-				),
-			);
+		if (secret) {
+			const match = app.secrets.find((s) => s.value === secret);
+			if (!match) {
+				return out(
+					this.error(
+						req,
+						401,
+						'invalid_client',
+						7000215,
+						`Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`,
+					),
+				);
+			}
+			if (match.expired) {
+				return out(
+					this.error(
+						req,
+						401,
+						'invalid_client',
+						7000222,
+						`The provided client secret keys for app '${app.clientId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`,
+					),
+				);
+			}
 		}
 		if (!this.directory.findGrant(tenant.id, app.clientId)) {
 			return out(
@@ -263,6 +267,82 @@ export class EntraService {
 				headers,
 			),
 		);
+	}
+
+	/**
+	 * Verify a certificate client assertion (https://learn.microsoft.com/en-us/entra/identity-platform/certificate-credentials):
+	 * the certificate named by `x5t#S256` (or `x5t`, or a trusted `x5c` subject) must be registered on the app and
+	 * not expired, the RS256/PS256 signature must verify with its key, `aud` must be this token endpoint, `iss` and
+	 * `sub` the client id, and now within `nbf`..`exp` (5 minutes of skew). Returns the Entra error, or undefined.
+	 */
+	private checkAssertion(req: EntraRequest, tenant: Tenant, clientId: string, type: string | null, assertion: string): Reply | undefined {
+		const fail = (code: number, message: string): Reply => this.error(req, 401, 'invalid_client', code, message);
+		if (type !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') {
+			return this.error(req, 400, 'invalid_request', 700025, `Client assertion type '${type ?? ''}' is not supported: use urn:ietf:params:oauth:client-assertion-type:jwt-bearer.`);
+		}
+		const decoded = decodeJwt(assertion);
+		const parts = assertion.split('.');
+		if (!decoded || parts.length !== 3) return fail(50027, 'JWT token is invalid or is malformed.');
+		const { header, payload } = decoded;
+		const alg = header.alg;
+		if (alg !== 'RS256' && alg !== 'PS256') return fail(700027, `Client assertion failed signature validation. [Reason - The algorithm '${String(alg)}' is not supported.]`);
+		const x5c = Array.isArray(header.x5c) ? (header.x5c as unknown[]).filter((c): c is string => typeof c === 'string') : undefined;
+		const cert = this.directory.assertionCertificate(clientId, {
+			x5tS256: typeof header['x5t#S256'] === 'string' ? (header['x5t#S256'] as string) : undefined,
+			x5t: typeof header.x5t === 'string' ? header.x5t : undefined,
+			x5c,
+		});
+		const usedThumb = typeof header['x5t#S256'] === 'string' ? Buffer.from(header['x5t#S256'] as string, 'base64url').toString('hex').toUpperCase() : typeof header.x5t === 'string' ? Buffer.from(header.x5t, 'base64url').toString('hex').toUpperCase() : '';
+		if (!cert) {
+			return fail(
+				700027,
+				`The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '${usedThumb}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${clientId}'.]`,
+			);
+		}
+		const nowMs = this.clock.nowSeconds() * 1000;
+		if (nowMs > cert.notAfterMs) {
+			return fail(700027, `The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key used is expired., Thumbprint of key used by client: '${cert.thumbprintSha256}']`);
+		}
+		const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
+		const signature = Buffer.from(parts[2], 'base64url');
+		const valid =
+			alg === 'PS256'
+				? cryptoVerify('sha256', signed, { key: cert.publicKey, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: cryptoConstants.RSA_PSS_SALTLEN_AUTO }, signature)
+				: cryptoVerify('RSA-SHA256', signed, cert.publicKey, signature);
+		if (!valid) return fail(700027, 'Client assertion failed signature validation.');
+		if (payload.iss !== clientId && String(payload.iss).toLowerCase() !== clientId) {
+			return fail(700021, "Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at https://aka.ms/certCreds .");
+		}
+		if (String(payload.sub).toLowerCase() !== clientId) return fail(700021, "Client assertion subject doesn't match 'client_id' parameter.");
+		if (!this.isTokenEndpointFor(req, tenant, payload.aud)) {
+			return fail(700023, `Client assertion audience claim does not match Realm issuer. Review the documentation at https://aka.ms/certCreds .`);
+		}
+		const now = this.clock.nowSeconds();
+		const skew = 300;
+		if (typeof payload.exp !== 'number' || now > payload.exp + skew || (typeof payload.nbf === 'number' && now + skew < payload.nbf)) {
+			return fail(
+				700024,
+				`Client assertion is not within its valid time range. Current time: ${new Date(now * 1000).toISOString()}, assertion valid from ${typeof payload.nbf === 'number' ? new Date(payload.nbf * 1000).toISOString() : '?'}, expiry time of assertion ${typeof payload.exp === 'number' ? new Date(payload.exp * 1000).toISOString() : '?'}.`,
+			);
+		}
+		return undefined;
+	}
+
+	/** `aud` of an assertion: this host's v2 or v1 token endpoint for this tenant (by GUID or verified domain). */
+	private isTokenEndpointFor(req: EntraRequest, tenant: Tenant, aud: unknown): boolean {
+		const audiences = Array.isArray(aud) ? aud : [aud];
+		return audiences.some((a) => {
+			if (typeof a !== 'string') return false;
+			let url: URL;
+			try {
+				url = new URL(a);
+			} catch {
+				return false;
+			}
+			if (url.protocol !== 'https:' || url.host.toLowerCase() !== req.host.toLowerCase()) return false;
+			const m = /^\/([^/]+)\/oauth2(?:\/v2\.0)?\/token\/?$/i.exec(url.pathname);
+			return m !== null && this.directory.findTenant(decodeURIComponent(m[1]))?.id === tenant.id;
+		});
 	}
 
 	private resourceNotFound(req: EntraRequest, resource: string, tenant: Tenant): Reply {

@@ -10,7 +10,8 @@
  */
 export { Emulator, startEmulator, DEFAULT_CERT_DIR, DEFAULT_REQUESTED_ROLES } from './emulator';
 export { createScenario, applyDefaultScenario, DEFAULT_SCENARIO, MSSP_ROLES } from './scenario';
-export { ACCEPTED_RESOURCES, DEFAULT_RESOURCE, KNOWN_ROLES } from './directory';
+export { ACCEPTED_RESOURCES, DEFAULT_RESOURCE, GRAPH_RESOURCES, GRAPH_ROLES, KNOWN_ROLES } from './directory';
+export { DEFAULT_GRAPH_SETTINGS, GraphService, type GraphSettings } from './graph';
 export { DEFAULT_RATE_LIMITS } from './ratelimit';
 export {
 	STATUS_VALUES,

@@ -15,6 +15,29 @@ export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
 		{ limit: 500, windowMs: 3_600_000 },
 	],
 	createByReference: [{ limit: 15, windowMs: 60_000 }],
+	// Submit, list, delete indicators; import has its own (https://learn.microsoft.com/en-us/defender-endpoint/api/import-ti-indicators).
+	indicators: [
+		{ limit: 100, windowMs: 60_000 },
+		{ limit: 1500, windowMs: 3_600_000 },
+	],
+	indicatorImport: [{ limit: 30, windowMs: 60_000 }],
+	// Machines and machine actions (https://learn.microsoft.com/en-us/defender-endpoint/api/get-machines,
+	// https://learn.microsoft.com/en-us/defender-endpoint/api/isolate-machine), package download link (get-package-sas-uri).
+	machines: [
+		{ limit: 100, windowMs: 60_000 },
+		{ limit: 1500, windowMs: 3_600_000 },
+	],
+	machineActions: [
+		{ limit: 100, windowMs: 60_000 },
+		{ limit: 1500, windowMs: 3_600_000 },
+	],
+	packageUri: [
+		{ limit: 2, windowMs: 60_000 },
+		{ limit: 120, windowMs: 3_600_000 },
+	],
+	// Microsoft Graph security alerts_v2, every $batch sub-request counting: 150 per minute per app and tenant
+	// (https://learn.microsoft.com/en-us/graph/throttling-limits#security-detections-and-incidents-service-limits).
+	graphAlerts: [{ limit: 150, windowMs: 60_000 }],
 };
 
 export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number; rule: RateLimitRule };

@@ -43,6 +43,7 @@ export function createScenario(emulator: Emulator, options: ScenarioOptions): Sc
 		multiTenant: true,
 		secrets: [clientSecret],
 		requestedRoles: roles,
+		certificates: options.certificates,
 	});
 	const tenants: ScenarioTenant[] = [];
 	const width = Math.max(3, String(options.tenants).length);

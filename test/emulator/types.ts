@@ -4,7 +4,7 @@
  */
 
 export type RequestKind = 'token' | 'discovery' | 'api' | 'control' | 'other';
-export type EndpointClass = 'alerts' | 'batchUpdate' | 'createByReference';
+export type EndpointClass = 'alerts' | 'batchUpdate' | 'createByReference' | 'indicators' | 'indicatorImport' | 'machines' | 'machineActions' | 'packageUri' | 'graphAlerts';
 
 export interface RateLimitRule {
 	limit: number;
@@ -35,6 +35,18 @@ export interface EmulatorOptions {
 	logLimit?: number;
 	/** Build a directory and seed alerts at start (see createScenario). */
 	scenario?: ScenarioOptions;
+	/**
+	 * HTTP status for a valid token whose `aud` is another API: 403 (default; what community integrations observe,
+	 * https://github.com/MicrosoftDocs/microsoft-365-docs/issues/9246) or 401 (what many Entra-protected APIs answer).
+	 */
+	wrongAudienceStatus?: 401 | 403;
+	/** Resources besides Defender's that the token endpoint issues tokens for (default: Azure Resource Manager, Key Vault). */
+	otherResources?: string[];
+	/**
+	 * Microsoft Graph security alerts_v2 (graph.ts): `true` or settings enable Graph tokens; the routes under `/v1.0`
+	 * always exist. Default off (a Graph scope then answers AADSTS500011, as before).
+	 */
+	graph?: boolean | Partial<import('./graph').GraphSettings>;
 }
 
 /** What a clock function may return: a Date, epoch milliseconds or an ISO timestamp (7 digits kept). */
@@ -74,6 +86,24 @@ export interface AppInput {
 	secrets?: Array<string | SecretInput>;
 	/** Roles granted in the home tenant (a service principal always exists there). */
 	homeRoles?: string[];
+	/** PEM certificates registered under Certificates & secrets (client assertions signed by their keys are accepted). */
+	certificates?: string[];
+	/**
+	 * Subject names trusted for subject-name/issuer authentication (the manifest's trustedCertificateSubjects): an
+	 * assertion whose `x5c` leaf has this subject (CN or full subject) is accepted with that certificate's key.
+	 */
+	trustedCertificateSubjects?: string[];
+}
+
+export interface AppCertificateInfo {
+	/** hex, upper case, of the DER (the assertion's `x5t#S256`, base64url-decoded) */
+	thumbprintSha256: string;
+	/** hex, upper case (what the Entra portal lists as "Thumbprint") */
+	thumbprintSha1: string;
+	subject: string;
+	notBefore: string;
+	notAfter: string;
+	expired: boolean;
 }
 
 export interface AppSecretInfo {
@@ -420,6 +450,8 @@ export interface ScenarioOptions {
 	end?: string | Date;
 	/** Hunting events per tenant (default 6). */
 	eventsPerTenant?: number;
+	/** PEM certificates registered on the scenario's app (certificate sign-in). */
+	certificates?: string[];
 }
 
 export interface ScenarioTenant {
