@@ -105,9 +105,13 @@ describe('the trigger, published, under n8n start, across a restart', () => {
 		await publish(n8n, workflowId);
 		await waitFor(async () => (await pollsSince(mark)).length > 0, { timeoutMs: 30_000, what: 'the activation poll' });
 		await sleep(3000);
-		const polls = (await pollsSince(mark)).map(describeEntry);
-		// The activation poll; the minute cron's random second can add one scheduled tick right after it. Either way
-		// every poll is the same idle request (the cursor stays at "now") and nothing is delivered.
+		const requests = await pollsSince(mark);
+		// The activation poll learns the API's clock once (the newest alert, to read the Date header: Start From = Now
+		// follows Defender's clock, not the host's), then reads from there.
+		expect(requests[0].query?.$orderby).toBe('alertCreationTime desc');
+		const polls = requests.slice(1).map(describeEntry);
+		// The minute cron's random second can add one scheduled tick right after it. Either way every poll is the same
+		// idle request (the cursor stays at "now") and nothing is delivered.
 		expect(polls.length === 1 || (polls.length === 2 && polls[0] === polls[1])).toBe(true);
 		for (const p of polls) expect(p).toMatch(/^api GET \/api\/alerts\?.*\$filter=.*alertCreationTime ge .*→ 200/);
 		expect(await finished()).toEqual([]);

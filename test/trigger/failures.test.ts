@@ -115,7 +115,7 @@ describe('a page failing half-way', () => {
 		// n8n's poll back-off reads Retry-After from the error's headers
 		expect((error as unknown as { headers: Record<string, string> }).headers['retry-after']).toBe('120');
 		// The stream is where it started (the Start From boundary), nothing seen.
-		expect(Object.values(d.state().streams ?? {})).toEqual([{ v: 1, kind: 'created', cursor: '2020-01-01T00:00:00.0000000Z', floor: '2020-01-01T00:00:00.0000000Z', seen: {} }]);
+		expect(Object.values(d.state().streams ?? {})).toEqual([{ v: 2, kind: 'created', cursor: '2020-01-01T00:00:00.0000000Z', floor: '2020-01-01T00:00:00.0000000Z', seen: {} }]);
 		pacer.reset(); // … two minutes later
 		const p = await d.poll();
 		expect(ids(p.alerts)).toEqual(all);
@@ -178,11 +178,8 @@ describe('tokens and permissions', () => {
 		const error = await d.pollError();
 		expect(error.message).toMatch(/rejected the client secret/);
 		expect(error.message).not.toContain('not-the-secret');
-		// Only the starting point (in memory; n8n saves nothing for a failed poll): no alert was skipped.
-		const streams = Object.values(d.state().streams ?? {});
-		expect(streams).toHaveLength(1);
-		expect(streams[0].seen).toEqual({});
-		expect(streams[0].cursor).toBe(streams[0].floor);
+		// No stream yet: the token (and with it the tenant's GUID, the stream's key) was never issued. Nothing skipped.
+		expect(Object.values(d.state().streams ?? {})).toEqual([]);
 	});
 });
 
@@ -202,15 +199,15 @@ describe('bad parameters fail before any request', () => {
 	});
 
 	test.each([
-		['common', /Tenant "common" is not a specific tenant/],
-		['11111111-2222-3333-4444-555555555555, not a tenant', /Tenant "not a tenant" is neither a GUID nor a domain/],
-	])('Tenants %j', async (tenants, message) => {
-		const d = env.deploy({ event: 'newAlert', tenants });
-		const error = await d.pollError();
-		expect(error).toBeInstanceOf(NodeOperationError);
-		expect(error.message).toMatch(message);
-		expect(error.description).toMatch(/GUID|verified domain/);
-		expect(env.emu.count({ kind: 'api' })).toBe(0);
+		['common', /Tenants entry 1 "common" is not a specific tenant/, 0],
+		['<a valid tenant>, not a tenant', /Tenants entry 2 "not a tenant" is neither a GUID nor a domain/, 1],
+	])('Tenants %j: the bad entry is a Tenant Failures item (no request for it), the poll does not fail', async (tenants, message, valid) => {
+		const d = env.deploy({ event: 'newAlert', tenants: tenants.replace('<a valid tenant>', env.tenantId), options: { startFrom: 'date', startDate: '2100-01-01T00:00:00Z' } });
+		const p = await d.poll();
+		expect(p.failures).toHaveLength(1);
+		expect(p.failures[0]).toMatchObject({ tenantId: null, error: expect.stringMatching(message), description: expect.stringMatching(/GUID|verified domain/) });
+		// only the valid entry's tenant is asked (the token, then one page)
+		expect(new Set(env.emu.requests({ kind: 'api' }).map((r) => r.tenantId)).size).toBe(valid);
 	});
 
 	test('an invalid Start Date', async () => {

@@ -3,6 +3,8 @@
  * 7-digit timestamp across pages, sub-millisecond ordering, late arrivals, restarts with n8n's legacy persistence,
  * the idle poll's request count and the output shape.
  */
+import { START_MARGIN_MS } from '../../nodes/MicrosoftDefenderForEndpoint/trigger/orchestrator.pure';
+import { DEFAULT_MAX_ALERTS_PER_POLL } from '../../nodes/MicrosoftDefenderForEndpoint/trigger/settings';
 import { createTriggerEnv, expectNoDuplicates, ids, sleepMs, STATIC_KEY, type TriggerEnv } from './env';
 import { resetBetweenTests } from '../harness';
 
@@ -15,7 +17,12 @@ beforeAll(async () => {
 afterAll(async () => {
 	await env.close();
 });
-beforeEach(() => resetBetweenTests(env.emu));
+beforeEach(() => {
+	resetBetweenTests(env.emu);
+	// Each test activates its own trigger on the shared tenant: by the API's clock, later than START_MARGIN_MS after
+	// the previous test's alerts (Start From = Now may deliver alerts of the last START_MARGIN_MS before activation).
+	env.emu.advanceClock(START_MARGIN_MS + 1000);
+});
 
 /** An emulator timestamp strictly after everything so far (the trigger's "now" is the local clock, in ms). */
 async function instant(): Promise<string> {
@@ -33,7 +40,9 @@ describe('priming and exactly-once', () => {
 		const d = env.deploy({ event: 'newAlert' });
 		const first = await d.poll();
 		expect(first.raw).toBeNull();
-		expect(first.api).toHaveLength(1);
+		// Priming asks the API for its clock once (the newest alert, to read the Date header), then reads from there.
+		expect(first.api.map((r) => r.query.$orderby)).toEqual(['alertCreationTime desc', 'alertCreationTime asc']);
+		expect(first.api[0].query.$top).toBe('1');
 		expect(first.tokens).toHaveLength(1);
 
 		const batch1 = env.emu.addAlerts(env.tenantId, 3);
@@ -54,7 +63,8 @@ describe('priming and exactly-once', () => {
 		expect(q.path).toBe('/api/alerts');
 		expect(q.status).toBe(200);
 		expect(q.query.$orderby).toBe('alertCreationTime asc');
-		expect(q.query.$top).toBe('1000'); // automatic page size: 1,000 (Max Alerts per Poll defaults to 500)
+		// automatic page size: what the poll reads (5 alerts in the window + Max Alerts per Poll 2,500 + 1)
+		expect(q.query.$top).toBe(String(5 + DEFAULT_MAX_ALERTS_PER_POLL + 1));
 		expect(String(q.query.$filter)).toMatch(/^\(alertCreationTime ge \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z\)$/);
 		// None of the 40 seeded (historic) alerts came out.
 		const seeded = new Set(env.scenario.tenants[0].alertIds);

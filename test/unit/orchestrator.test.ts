@@ -8,6 +8,7 @@ import {
 	type OpenTenant,
 	runTriggerPoll,
 	STATE_VERSION,
+	StateRecoveryError,
 	type TenantApi,
 	type TriggerPlan,
 	type TriggerState,
@@ -99,7 +100,7 @@ const single = (o: Partial<TriggerPlan> = {}): TriggerPlan => ({
 	pageSize: 100,
 	concurrency: 5,
 	maxThrottleWaitMs: 60_000,
-	start: START,
+	startFrom: { mode: 'date', at: START },
 	budgetMs: 300_000,
 	...o,
 });
@@ -166,8 +167,8 @@ describe('time budget', () => {
 			{ tenantId: c, maxThrottleWaitMs: 2000 },
 		]);
 		expect(p1.state.resumeAt).toBe(`created:${d}`);
-		// the skipped tenant has a stream (fresh, at Start From), no failure
-		expect(p1.state.streams[`created:${d}`]).toEqual(createStreamState('created', START));
+		// the skipped tenant has no stream yet (its GUID, the key, is known once it is opened), no failure
+		expect(p1.state.streams[`created:${d}`]).toBeUndefined();
 		expect(p1.failures).toEqual([]);
 
 		w.clock = 100_000;
@@ -249,7 +250,7 @@ describe('failures (multi-tenant)', () => {
 		expect(emittedIds(r)).toEqual([`${a}:a1`, `${a}:a2`, `${b}:b1`]);
 		expect(r.failures).toEqual([{ tenant: { tenantId: a, label: 'L-1' }, tenantId: a, error: http500, alertsEmitted: 2 }]);
 		// a1 lies below the new floor (no overlap): pruned from seen
-		expect(r.state.streams[`created:${a}`]).toEqual({ v: 1, kind: 'created', cursor: at(11), floor: at(11), seen: { a2: at(11) } });
+		expect(r.state.streams[`created:${a}`]).toEqual({ v: 2, kind: 'created', cursor: at(11), floor: at(11), seen: { a2: '0' } });
 	});
 
 	test('a tenant with no previous stream that fails gets a fresh one at Start From', async () => {
@@ -269,9 +270,9 @@ describe('single tenant: error policy', () => {
 		const r = await runTriggerPoll(single(), previous, w.deps());
 		expect(r.alerts).toEqual([]);
 		expect(r.failures).toEqual([]);
-		expect(r.fatal).toEqual({ tenant: { tenantId: '' }, tenantId: '', error: http401, alertsEmitted: 0 });
+		expect(r.fatal).toEqual({ tenant: { tenantId: '' }, tenantId: CRED, error: http401, alertsEmitted: 0 });
 		expect(r.dropped).toBeUndefined();
-		expect(r.state).toEqual({ v: 1, streams: { [`created:${CRED}`]: stream(5, { x: 5 }) } });
+		expect(r.state).toEqual({ v: STATE_VERSION, streams: { [`created:${CRED}`]: stream(5, { x: 5 }) } });
 	});
 
 	test('a backend that cannot be opened is fatal too', async () => {
@@ -329,13 +330,19 @@ describe('state', () => {
 		expect(Object.keys(r.state.streams)).toEqual([`created:${a}`, 'created:']);
 	});
 
-	test('a state of another version is ignored; a stream of the other kind is not used for this one', async () => {
-		const w = new World().add(CRED, { alerts: [alert('a1', 10)] });
-		const r1 = await runTriggerPoll(single(), { v: 2, streams: { [`created:${CRED}`]: stream(20, { a1: 10 }) } }, w.deps());
-		expect(emittedIds(r1)).toEqual([`${CRED}:a1`]);
+	test('a state of an unknown version, or a stream of the other kind under a key, is not replayed from Start From: it resumes after its cursor and is reported', async () => {
+		const w = new World().add(CRED, { alerts: [alert('a1', 10), alert('a2', 25)] });
+		const r1 = await runTriggerPoll(single(), { v: 3, streams: { [`created:${CRED}`]: { ...stream(20, { a1: 10 }), v: 3 } } }, w.deps());
+		expect(emittedIds(r1)).toEqual([`${CRED}:a2`]);
 		expect(r1.state.v).toBe(STATE_VERSION);
+		expect(r1.failures.map((f) => [f.kind, f.tenantId, (f.error as StateRecoveryError).resumedFrom])).toEqual([['state', '', '2025-01-01T00:00:20.0000001Z']]);
 		const r2 = await runTriggerPoll(single(), { v: 1, streams: { [`created:${CRED}`]: { ...stream(20, { a1: 10 }), kind: 'updated' } } }, w.deps());
-		expect(emittedIds(r2)).toEqual([`${CRED}:a1`]);
+		expect(emittedIds(r2)).toEqual([`${CRED}:a2`]);
+		expect(r2.failures.map((f) => [f.kind, f.tenantId, (f.error as Error).message])).toEqual([['state', CRED, expect.stringMatching(/could not be read; resumed from 2025-01-01T00:00:20.0000001Z/)]]);
+		// a stream of the other kind is never used for this one (and an unknown version's readable v2 stream is)
+		const r3 = await runTriggerPoll(single(), { v: 3, streams: { [`created:${CRED}`]: stream(20, { a1: 10 }) } }, w.deps());
+		expect(emittedIds(r3)).toEqual([`${CRED}:a2`]);
+		expect(r3.failures).toHaveLength(1);
 	});
 
 	test('streams of tenants no longer listed are kept unchanged, the first maxRetainedStreams of them', async () => {

@@ -5,6 +5,14 @@
  * updates over time, fetch failures, deadlines, restarts, and n8n's legacy persistence (a restart drops
  * the static-data changes of every poll that returned no items since the last emitting poll).
  *
+ * Watch mode is checked against a replay: the oracle walks the pages the poller was given, in order, and decides
+ * every version itself by the rules of the poller's header (a known alert against the last version processed; an
+ * unknown one created at or after the start against Defender's creation values, with `previousKnown: false` and
+ * no `previous`; any other unknown one becomes a baseline), so the emitted list must match it exactly. Where the
+ * oracle cannot know what was evicted (tiny byte budgets), weaker checks hold every emission: `previous` only ever
+ * holds values of a version the poller read earlier, and `previousKnown: false` only for an alert created at or
+ * after the start that was never emitted before.
+ *
  * The same harness runs deliberately broken pollers and asserts that fast-check finds a counterexample,
  * so the properties are proven able to fail.
  *
@@ -24,17 +32,23 @@ import {
 import {
 	type AlertRecord,
 	CREATION_DEFAULTS,
+	DEFAULT_MAX_STATE_BYTES,
 	type EventKind,
 	type FetchPage,
 	type PageRequest,
 	type PollOptions,
 	type PollResult,
 	type StreamState,
+	type StreamStateV1,
+	type StreamStateV2,
 	WATCH_FIELDS,
 	type WatchField,
 	createStreamState,
 	fieldFor,
 	pollStream,
+	rememberedAlerts,
+	seenTimestamps,
+	stateStats,
 	windowStart,
 } from '../../nodes/MicrosoftDefenderForEndpoint/trigger/poller';
 
@@ -117,6 +131,7 @@ interface Scenario {
 	watchFields?: WatchField[];
 	maxSeen?: number;
 	maxFingerprints?: number;
+	maxStateBytes?: number;
 }
 
 function iso(offset: number, fmt: number): string {
@@ -152,8 +167,10 @@ function record(a: MAlert, k: number): AlertRecord {
 		comments: Array.from({ length: v.comments }, (_, i) => ({ comment: `c${i}`, createdBy: 'x', createdTime: iso(v.lut, 0) })),
 	};
 }
-const sameWatched = (a: Record<WatchField, unknown>, b: Record<WatchField, unknown>, fields: readonly WatchField[]) =>
-	fields.every((f) => a[f] === b[f]);
+/** Watched fields (WATCH_FIELDS order) whose values differ between `a` and `b`. */
+const diffWatched = (a: Record<WatchField, unknown>, b: Record<WatchField, unknown>, fields: readonly WatchField[]) =>
+	WATCH_FIELDS.filter((f) => fields.includes(f) && a[f] !== b[f]);
+const pick = (p: Record<WatchField, unknown>, fields: readonly WatchField[]) => Object.fromEntries(fields.map((f) => [f, p[f]]));
 const proj = (v: MVersion): Record<WatchField, unknown> => ({
 	status: v.status,
 	classification: v.classification,
@@ -214,7 +231,7 @@ const hit = (name: string, n = 1) => {
 
 interface RunFlags {
 	strict: boolean; // structural checks of the real module's state
-	exactWatch: boolean; // changedFields/previous must match the model exactly (no fingerprint eviction)
+	exactWatch: boolean; // watch mode: the emitted list must match the replay exactly (no fingerprint eviction)
 	allowLossOnOverflow: boolean;
 }
 
@@ -231,11 +248,23 @@ async function runScenario(poller: Poller, sc: Scenario, flags: RunFlags): Promi
 		watchFields: sc.watchFields,
 		maxSeen: sc.maxSeen,
 		maxFingerprints: sc.maxFingerprints,
+		maxStateBytes: sc.maxStateBytes,
 	};
-	let memory = createStreamState(sc.kind, iso(sc.start, 0));
+	let memory: StreamState = createStreamState(sc.kind, iso(sc.start, 0));
 	let saved = clone(memory);
 	const count = new Map<string, number>();
-	const lastEmitted = new Map<string, Record<WatchField, unknown>>();
+	/** Alerts emitted at least once (never rolled back: a poll that emits is saved). */
+	const emittedIds = new Set<string>();
+	/**
+	 * Watch mode, the replay's view of the poller's memory: alert id → the last version it processed. Rolled back
+	 * with the state on a legacy restart (`observedSaved` is the copy taken when the state was saved).
+	 */
+	let observed = new Map<string, number>();
+	let observedSaved = new Map<string, number>();
+	/** Versions (indices) of each alert some earlier poll was given: what a `previous` may come from. */
+	const read = new Map<string, Set<number>>();
+	const watched = sc.kind === 'updated' && sc.watchFields !== undefined && sc.watchFields.length > 0 ? sc.watchFields : undefined;
+	const versionOf = (a: MAlert, lut: number) => a.versions.findIndex((x) => x.lut === lut);
 	const keyOf = (a: MAlert, k: number) => (sc.kind === 'created' ? a.id : `${a.id}@${a.versions[k].lut}`);
 	const fieldOf = (a: MAlert, k: number) => (sc.kind === 'created' ? a.c : a.versions[k].lut);
 	/**
@@ -254,6 +283,46 @@ async function runScenario(poller: Poller, sc: Scenario, flags: RunFlags): Promi
 			? a.c >= sc.start && firstVisible(a) - a.c <= overlapT
 			: a.versions[k].lut >= sc.start && a.versions[k].vis - a.versions[k].lut <= overlapT;
 
+	interface Decision {
+		id: string;
+		lut: number;
+		changedFields: WatchField[] | undefined;
+		previous: Record<string, unknown> | undefined;
+		previousKnown: boolean | undefined;
+	}
+	/**
+	 * Watch mode: the decisions the poller's header prescribes for the pages it was given, in order, stopping where
+	 * the poller must stop (before the item that would be emitted beyond maxItems). Also the next `observed`.
+	 */
+	const replay = (pages: AlertRecord[][]) => {
+		const fields = watched!;
+		const expected: Decision[] = [];
+		const next = new Map(observed);
+		let baselines = 0;
+		scan: for (const page of pages) {
+			for (const rec of page) {
+				const a = byId.get(rec.id)!;
+				const k = versionOf(a, rel(String(rec.lastUpdateTime)));
+				const last = next.get(a.id);
+				if (last !== undefined && k <= last) continue; // this version (or a newer one) was processed
+				const p = proj(a.versions[k]);
+				let d: Decision | undefined;
+				const decision = (before: Record<WatchField, unknown>, known: boolean): Decision | undefined => {
+					const changedFields = diffWatched(before, p, fields);
+					if (changedFields.length === 0) return undefined;
+					return { id: a.id, lut: a.versions[k].lut, changedFields, previous: known ? pick(before, changedFields) : {}, previousKnown: known };
+				};
+				if (last !== undefined) d = decision(proj(a.versions[last]), true);
+				else if (a.c >= sc.start) d = decision(CREATION_DEFAULTS as Record<WatchField, unknown>, false);
+				else baselines++; // older than the trigger: the baseline
+				if (d && expected.length >= sc.maxItems) break scan;
+				next.set(a.id, k);
+				if (d) expected.push(d);
+			}
+		}
+		return { expected, next, baselines };
+	};
+
 	const poll = async (clock: number, step?: Step): Promise<PollResult | undefined> => {
 		server.clock = clock;
 		server.pageNo = 0;
@@ -262,9 +331,15 @@ async function runScenario(poller: Poller, sc: Scenario, flags: RunFlags): Promi
 		const deadline = step?.deadline === undefined ? undefined : () => checks++ >= step.deadline!;
 		const input = memory;
 		const before = clone(input);
+		const pages: AlertRecord[][] = [];
+		const fetchPage: FetchPage = async (req) => {
+			const page = await server.fetchPage(req);
+			pages.push(page);
+			return page;
+		};
 		let r: PollResult;
 		try {
-			r = await poller(input, server.fetchPage, { ...options, deadline });
+			r = await poller(input, fetchPage, { ...options, deadline });
 		} catch (e) {
 			if (step?.fail === undefined) v.push(`unexpected rejection: ${String(e)}`);
 			return undefined;
@@ -286,21 +361,55 @@ async function runScenario(poller: Poller, sc: Scenario, flags: RunFlags): Promi
 			const key = keyOf(a, k);
 			count.set(key, (count.get(key) ?? 0) + 1);
 			if (count.get(key)! > 1) v.push(`duplicate ${key}`);
-			if (sc.kind === 'updated' && sc.watchFields) {
+			if (watched) {
+				// Holds with any eviction: never a guess presented as an observation.
 				const p = proj(a.versions[k]);
-				const last = lastEmitted.get(a.id) ?? CREATION_DEFAULTS;
-				const expected = WATCH_FIELDS.filter((f) => sc.watchFields!.includes(f) && p[f] !== last[f]);
-				if (flags.exactWatch) {
-					if (expected.length === 0) v.push(`emitted without a watched change: ${key}`);
-					if (!isDeepStrictEqual(e.changedFields, expected)) v.push(`changedFields ${String(e.changedFields)} ≠ ${String(expected)}`);
-					for (const f of expected) if (e.previous?.[f] !== last[f]) v.push(`previous.${f} wrong for ${key}`);
-					if (typeof e.previousKnown !== 'boolean' || (e.previousKnown === false && lastEmitted.has(a.id))) {
-						v.push(`previousKnown ${String(e.previousKnown)} although ${a.id} was emitted before`);
+				if (!e.changedFields || e.changedFields.length === 0) v.push(`emitted without a watched change: ${key}`);
+				if (e.previousKnown === true) {
+					const earlier = [...(read.get(a.id) ?? [])].filter((j) => j < k);
+					const observedBefore = earlier.some((j) => {
+						const q = proj(a.versions[j]);
+						const changed = diffWatched(q, p, watched);
+						return isDeepStrictEqual(e.changedFields, changed) && isDeepStrictEqual(e.previous, pick(q, changed));
+					});
+					if (!observedBefore) v.push(`previous of ${key} is not the difference from a version the poller read before`);
+				} else if (e.previousKnown === false) {
+					if (a.c < sc.start) v.push(`previousKnown false for ${a.id}, created before the start (must be a baseline)`);
+					if (emittedIds.has(a.id)) v.push(`previousKnown false although ${a.id} was emitted before`);
+					if (!isDeepStrictEqual(e.previous, {})) v.push(`previous of ${key} holds unobserved values: ${JSON.stringify(e.previous)}`);
+					if (!isDeepStrictEqual(e.changedFields, diffWatched(CREATION_DEFAULTS as Record<WatchField, unknown>, p, watched))) {
+						v.push(`changedFields of ${key} ≠ its difference from the creation values`);
 					}
-				}
-				lastEmitted.set(a.id, p);
+				} else v.push(`previousKnown missing for ${key}`);
 			} else if (e.changedFields !== undefined) {
 				v.push('changedFields set without watchFields');
+			}
+			emittedIds.add(a.id);
+		}
+		if (watched) {
+			if (flags.exactWatch) {
+				const { expected, next, baselines } = replay(pages);
+				const got: Decision[] = r.emitted.map((e) => ({
+					id: e.alert.id,
+					lut: rel(String(e.alert.lastUpdateTime)),
+					changedFields: e.changedFields,
+					previous: e.previous,
+					previousKnown: e.previousKnown,
+				}));
+				if (!isDeepStrictEqual(got, expected)) v.push(`watch decisions ≠ replay: got ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
+				if (r.baselined !== baselines) v.push(`baselined ${String(r.baselined)} ≠ replay ${baselines}`);
+				observed = next;
+			}
+			if ((r.baselined ?? 0) > 0) hit('baseline (first seen, created before the start or forgotten)');
+			if (r.emitted.some((e) => e.previousKnown === false)) hit('first seen after the start, already changed (previousKnown false)');
+			if (r.emitted.some((e) => e.previousKnown === true)) hit('observed change (previousKnown true)');
+			const evicted = (s: StreamState) => (s.v === 2 ? (s.fingerprints?.evicted ?? 0) : 0);
+			if (evicted(r.state) > evicted(input)) hit('fingerprints evicted by the byte budget or cap');
+			for (const page of pages) {
+				for (const rec of page) {
+					const a = byId.get(rec.id)!;
+					read.set(a.id, (read.get(a.id) ?? new Set()).add(versionOf(a, rel(String(rec.lastUpdateTime)))));
+				}
 			}
 		}
 		if (r.stoppedBy === 'error' && r.emitted.length === 0) v.push('error result without items');
@@ -315,7 +424,10 @@ async function runScenario(poller: Poller, sc: Scenario, flags: RunFlags): Promi
 		}
 		if ([...ms.values()].some((set) => set.size > 1)) hit('distinct instants in one millisecond emitted');
 		// n8n persistence: saved only together with emitted items; memory keeps the rest.
-		if (r.emitted.length > 0) saved = clone(r.state);
+		if (r.emitted.length > 0) {
+			saved = clone(r.state);
+			observedSaved = new Map(observed);
+		}
 		memory = r.state;
 		if ((r.state.seenOverflow ?? 0) > (input.seenOverflow ?? 0)) overflowFloor = Math.max(overflowFloor, rel(r.state.floor));
 		if (flags.strict) structural(input, r, clock);
@@ -323,10 +435,8 @@ async function runScenario(poller: Poller, sc: Scenario, flags: RunFlags): Promi
 			for (const row of server.visible()) {
 				if (!guaranteed(row.a, row.k) || excused(row.a, row.k)) continue;
 				const key = keyOf(row.a, row.k);
-				if (sc.kind === 'updated' && sc.watchFields) {
-					if (flags.exactWatch && !sameWatched(lastEmitted.get(row.a.id) ?? CREATION_DEFAULTS, proj(row.a.versions[row.k]), sc.watchFields)) {
-						v.push(`drained poll did not deliver the watched state of ${key}`);
-					}
+				if (watched) {
+					if (flags.exactWatch && observed.get(row.a.id) !== row.k) v.push(`drained poll did not process ${key}`);
 				} else if (!count.get(key)) {
 					v.push(`drained poll left ${key} unemitted`);
 				}
@@ -343,20 +453,31 @@ async function runScenario(poller: Poller, sc: Scenario, flags: RunFlags): Promi
 		if (s.cursor !== normalizeTimestamp(s.cursor) || s.floor !== normalizeTimestamp(s.floor)) v.push('state timestamps not canonical');
 		if (cur < rel(input.cursor) || floor < rel(input.floor)) v.push('cursor or floor moved back');
 		if (floor < sc.start || floor < cur - overlapT) v.push('floor below max(start, cursor − overlap)');
-		const entries = Object.entries(s.seen);
+		const entries = Object.entries(seenTimestamps(s));
+		if (entries.length !== Object.keys(s.seen).length) v.push('seen holds keys that do not decode');
 		const maxSeen = sc.maxSeen ?? 20000;
-		if (entries.length > maxSeen && new Set(entries.map((e) => e[1])).size > 1) v.push(`seen ${entries.length} > maxSeen ${maxSeen}`);
-		for (const [key, ts] of entries) {
+		const singleTick = new Set(entries.map((e) => e[1])).size <= 1;
+		if (entries.length > maxSeen && !singleTick) v.push(`seen ${entries.length} > maxSeen ${maxSeen}`);
+		for (const [id, ts] of entries) {
 			const t = rel(ts);
-			if (t < floor || t > cur) v.push(`seen entry ${key} outside [floor, cursor]`);
-			// each entry is a real event inside the window (so |seen| ≤ events inside the overlap window)
-			const id = sc.kind === 'created' ? key : key.slice(0, key.lastIndexOf('@'));
+			if (t < floor || t > cur) v.push(`seen entry ${id} outside [floor, cursor]`);
+			// each entry is a real event inside the window (so |seen| ≤ alerts with an event inside the overlap window)
 			const a = byId.get(id);
-			const ok = a && (sc.kind === 'created' ? a.c === t : a.versions.some((x) => x.lut === t && `${id}@${ts}` === key));
-			if (!ok) v.push(`seen entry ${key} is not a real event`);
+			const ok = a && (sc.kind === 'created' ? a.c === t : a.versions.some((x) => x.lut === t));
+			if (!ok) v.push(`seen entry ${id}@${ts} is not a real event`);
 		}
-		const fps = s.fingerprints ? Object.keys(s.fingerprints).length : 0;
-		if (fps > (sc.maxFingerprints ?? 10000)) v.push(`fingerprints ${fps} > cap`);
+		const { fingerprints: fps, bytes } = stateStats(s);
+		if (sc.maxFingerprints !== undefined && fps > sc.maxFingerprints) v.push(`fingerprints ${fps} > cap ${sc.maxFingerprints}`);
+		const budget = sc.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES;
+		if (bytes > budget && (fps > 0 || !singleTick)) v.push(`state ${bytes} B > maxStateBytes ${budget} although it could shrink`);
+		if (!watched && s.fingerprints !== undefined) v.push('fingerprints without watchFields');
+		if (s.fingerprints && rel(s.fingerprints.since) < sc.start) v.push('fingerprints.since below the start');
+		if (watched && flags.exactWatch) {
+			// Nothing is evicted here: the fingerprints are exactly the replay's memory.
+			const remembered = rememberedAlerts(s);
+			const expectedMemory = Object.fromEntries([...observed].map(([id, k]) => [id, pick(proj(byId.get(id)!.versions[k]), watched)]));
+			if (!isDeepStrictEqual(remembered, expectedMemory)) v.push(`fingerprints ${JSON.stringify(remembered)} ≠ replay ${JSON.stringify(expectedMemory)}`);
+		}
 		if (r.stoppedBy === undefined && !r.drained) v.push('not drained but no stop reason');
 		if (r.stoppedBy === 'maxItems' && r.emitted.length !== sc.maxItems) v.push('stopped by maxItems below maxItems');
 		// Without watch mode a poll that emits nothing changes nothing, so n8n's "save only when items are
@@ -372,11 +493,13 @@ async function runScenario(poller: Poller, sc: Scenario, flags: RunFlags): Promi
 		if (step.restart === 'legacy') {
 			if (!isDeepStrictEqual(memory, saved)) hit('legacy restart rolled state back');
 			memory = clone(saved);
+			observed = new Map(observedSaved);
 		}
 		await poll(clock, step);
 	}
 	// Settle: everything visible, no failures, no deadlines, until an idle poll.
 	memory = clone(saved); // one more legacy restart for good measure
+	observed = new Map(observedSaved);
 	const events = sc.alerts.reduce((n, a) => n + a.versions.length, 0);
 	for (let i = 0; ; i++) {
 		if (i > events + 5) {
@@ -398,10 +521,8 @@ async function runScenario(poller: Poller, sc: Scenario, flags: RunFlags): Promi
 		if (count.get(key) && (sc.kind === 'created' ? firstVisible(a) > a.c : a.versions[k].vis > a.versions[k].lut)) {
 			hit('late arrival inside the overlap delivered');
 		}
-		if (sc.kind === 'updated' && sc.watchFields) {
-			if (flags.exactWatch && !sameWatched(lastEmitted.get(a.id) ?? CREATION_DEFAULTS, proj(a.versions[k]), sc.watchFields)) {
-				v.push(`final watched state of ${a.id} never delivered`);
-			}
+		if (watched) {
+			if (flags.exactWatch && observed.get(a.id) !== k) v.push(`final version of ${a.id} never processed`);
 		} else if (count.get(key) !== 1 && !(excused(a, k) && !count.get(key))) {
 			v.push(`${key} emitted ${count.get(key) ?? 0} times (expected exactly once)`);
 		}
@@ -494,6 +615,7 @@ function updatedScenario(opts: {
 	watch: boolean;
 	maxSeen?: fc.Arbitrary<number | undefined>;
 	maxFingerprints?: fc.Arbitrary<number | undefined>;
+	maxStateBytes?: fc.Arbitrary<number | undefined>;
 }): fc.Arbitrary<Scenario> {
 	return fc
 		.record({
@@ -516,6 +638,7 @@ function updatedScenario(opts: {
 			watchFields: opts.watch ? fc.subarray([...WATCH_FIELDS], { minLength: 1 }) : fc.constant(undefined),
 			maxSeen: opts.maxSeen ?? fc.constant(undefined),
 			maxFingerprints: opts.maxFingerprints ?? fc.constant(undefined),
+			maxStateBytes: opts.maxStateBytes ?? fc.constant(undefined),
 		})
 		.map(({ pool, specs, ...rest }) => ({
 			...rest,
@@ -539,7 +662,9 @@ function updatedScenario(opts: {
 						severity: ch.severity ?? prev.severity,
 					});
 				}
-				return { id: `da${n}_${s.i % 7}`, ord: s.ord, c, fmt: s.fmt, versions };
+				// Every other id has the usual Defender form, which the state stores packed (poller packId).
+				const id = n % 2 === 0 ? `da${n}_${s.i % 7}` : `da63739979405027${1000 + n}_${(s.i % 7) - 3}`;
+				return { id, ord: s.ord, c, fmt: s.fmt, versions };
 			}),
 		}));
 }
@@ -564,7 +689,7 @@ const gtNoOverlap: Poller = async (state, fetchPage, o) => {
 	const cursor = fresh.length ? normalizeTimestamp(tsOf(fresh[fresh.length - 1], state.kind)) : state.cursor;
 	return {
 		emitted: fresh.map((alert) => ({ alert })),
-		state: { ...state, cursor, floor: cursor },
+		state: { ...(state as StreamStateV2), cursor, floor: cursor },
 		pagesFetched: 1,
 		drained: page.length < o.pageSize && fresh.length === page.length,
 		skippedInvalid: 0,
@@ -584,7 +709,7 @@ const dateGt: Poller = async (state, fetchPage, o) => {
 		: state.cursor;
 	return {
 		emitted: fresh.map((alert) => ({ alert })),
-		state: { ...state, cursor, floor: cursor },
+		state: { ...(state as StreamStateV2), cursor, floor: cursor },
 		pagesFetched: 1,
 		drained: page.length < o.pageSize && fresh.length === page.length,
 		skippedInvalid: 0,
@@ -600,15 +725,18 @@ const cursorToPageEnd: Poller = async (state, fetchPage, o) => {
 	const end = fromTicks(lastPage.map((a) => toTicks(tsOf(a, state.kind))).reduce((x, y) => (x > y ? x : y)));
 	const cursor = toTicks(end) > toTicks(r.state.cursor) ? end : r.state.cursor;
 	const floor = windowStart({ cursor, floor: r.state.floor }, o.overlapMs);
-	const seen = Object.fromEntries(Object.entries(r.state.seen).filter(([, ts]) => toTicks(ts) >= toTicks(floor)));
-	return { ...r, state: { ...r.state, cursor, floor, seen } };
+	const seen = Object.fromEntries(Object.entries(seenTimestamps(r.state)).filter(([, ts]) => toTicks(ts) >= toTicks(floor)));
+	// Written as a version 1 state (id → timestamp), which pollStream reads: simpler than re-encoding v2's deltas.
+	const v1: StreamStateV1 = { v: 1, kind: r.state.kind, cursor, floor, seen };
+	return { ...r, state: v1 as unknown as StreamStateV2 };
 };
 
 /** The real algorithm, but the seen cap keeps the newest maxSeen entries without raising the floor. */
 const keepNewestSeen: Poller = async (state, fetchPage, o) => {
 	const r = await pollStream(state, fetchPage, { ...o, maxSeen: 1e9 });
 	const cap = o.maxSeen ?? 20000;
-	const entries = Object.entries(r.state.seen).sort((a, b) => (toTicks(b[1]) > toTicks(a[1]) ? 1 : -1));
+	const ts = seenTimestamps(r.state); // the created scenario's ids are stored as they are
+	const entries = Object.entries(r.state.seen).sort((a, b) => (toTicks(ts[b[0]]) > toTicks(ts[a[0]]) ? 1 : -1));
 	return { ...r, state: { ...r.state, seen: Object.fromEntries(entries.slice(0, cap)) } };
 };
 
@@ -638,8 +766,31 @@ const noSeenSet: Poller = (state, fetchPage, o) => pollStream({ ...state, seen: 
 const overlapBeforeStart: Poller = (state, fetchPage, o) =>
 	pollStream({ ...state, floor: addMilliseconds(state.floor, -o.overlapMs) }, fetchPage, o);
 
-/** Watch mode that forgets fingerprints: every version is compared against creation defaults. */
-const noFingerprints: Poller = (state, fetchPage, o) => pollStream({ ...state, fingerprints: {} }, fetchPage, o);
+/** Watch mode that forgets fingerprints: every version of an alert created after the start is compared against creation defaults. */
+const noFingerprints: Poller = (state, fetchPage, o) =>
+	pollStream(state.v === 2 && state.fingerprints ? { ...state, fingerprints: { ...state.fingerprints, byMinute: {} } } : state, fetchPage, o);
+
+/** The old first-seen output: an alert compared with the creation values gets them as `previous`, a guess shown as observed. */
+const guessPrevious: Poller = async (state, fetchPage, o) => {
+	const r = await pollStream(state, fetchPage, o);
+	const guess = (fields: WatchField[]) => Object.fromEntries(fields.map((f) => [f, CREATION_DEFAULTS[f]]));
+	return { ...r, emitted: r.emitted.map((e) => (e.previousKnown === false ? { ...e, previous: guess(e.changedFields!) } : e)) };
+};
+
+/** The old first-seen rule: every unknown alert, even one older than the trigger, is compared with the creation values. */
+const creationValuesForAll: Poller = (state, fetchPage, o) => {
+	const EPOCH = '1970-01-01T00:00:00.0000000Z';
+	const fields = WATCH_FIELDS.filter((f) => o.watchFields?.includes(f)).join(',');
+	const store = state.v === 2 && state.fingerprints ? state.fingerprints : { fields, since: EPOCH, values: [], byMinute: {} };
+	return pollStream({ ...(state as StreamStateV2), fingerprints: { ...store, since: EPOCH } }, fetchPage, o);
+};
+
+/** Evicts every fingerprint after each poll but leaves `since` where it was: a forgotten alert passes for never seen. */
+const evictKeepingSince: Poller = async (state, fetchPage, o) => {
+	const r = await pollStream(state, fetchPage, o);
+	const fp = r.state.fingerprints;
+	return fp ? { ...r, state: { ...r.state, fingerprints: { ...fp, byMinute: {} } } } : r;
+};
 
 // ---------------------------------------------------------------- properties
 
@@ -659,7 +810,7 @@ describe('pollStream properties (fast-check)', () => {
 		await assertProperty(fc.asyncProperty(updatedScenario({ watch: false }), (sc) => holds(pollStream, sc)), { numRuns: runs(400) });
 	});
 
-	it('updated with watchFields: emitted iff a watched field changed; changedFields/previous exact', async () => {
+	it('updated with watchFields: every decision equals the replay (observed previous, baselines, previousKnown false only for new alerts)', async () => {
 		await assertProperty(fc.asyncProperty(updatedScenario({ watch: true }), (sc) => holds(pollStream, sc)), { numRuns: runs(400) });
 	});
 
@@ -667,11 +818,12 @@ describe('pollStream properties (fast-check)', () => {
 		await assertProperty(tinySeenCaps(), { numRuns: runs(300) });
 	});
 
-	it('bounded memory in the updated stream: seen ≤ maxSeen, fingerprints ≤ maxFingerprints, no duplicate versions', async () => {
+	it('bounded memory in the updated stream: seen and fingerprints within caps and bytes, no duplicates, no guessed previous', async () => {
 		const flags: RunFlags = { strict: true, exactWatch: false, allowLossOnOverflow: true };
+		const bytes = fc.option(fc.integer({ min: 120, max: 900 }), { nil: undefined });
 		const arb = fc.oneof(
-			updatedScenario({ watch: false, maxSeen: fc.integer({ min: 1, max: 5 }), maxFingerprints: fc.integer({ min: 1, max: 3 }) }),
-			updatedScenario({ watch: true, maxFingerprints: fc.integer({ min: 1, max: 3 }) }),
+			updatedScenario({ watch: false, maxSeen: fc.integer({ min: 1, max: 5 }), maxFingerprints: fc.integer({ min: 1, max: 3 }), maxStateBytes: bytes }),
+			updatedScenario({ watch: true, maxFingerprints: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }), maxStateBytes: bytes }),
 		);
 		await assertProperty(fc.asyncProperty(arb, (sc) => holds(pollStream, sc, flags)), { numRuns: runs(200) });
 	});
@@ -689,6 +841,10 @@ describe('pollStream properties (fast-check)', () => {
 			'alert outside the guarantee (late beyond overlap or before start)',
 			'versions suppressed (no watched change)',
 			'seen overflow',
+			'baseline (first seen, created before the start or forgotten)',
+			'first seen after the start, already changed (previousKnown false)',
+			'observed change (previousKnown true)',
+			'fingerprints evicted by the byte budget or cap',
 		];
 		const missing = required.filter((name) => !(stats[name] > 0));
 		expect({ missing, stats }).toEqual({ missing: [], stats });
@@ -721,7 +877,7 @@ const ISSUE_10_9: Scenario = {
 /** The pre-fix cap (issue 10 item 9): a seen map over the cap that is one tie group still moves the floor to it. */
 const floorRaisedWithoutOverflow: Poller = async (state, fetchPage, o) => {
 	const r = await pollStream(state, fetchPage, o);
-	const ticks = Object.values(r.state.seen);
+	const ticks = Object.values(seenTimestamps(r.state));
 	if (ticks.length <= (o.maxSeen ?? 20000)) return r;
 	return { ...r, state: { ...r.state, floor: ticks[0] } }; // structural: over the cap ⇒ a single tick
 };
@@ -760,7 +916,10 @@ describe('the properties can fail: naive pollers are caught', () => {
 			{ numRuns: runs(2000), endOnFailure: true },
 			true,
 		);
-		if (process.env.POLLER_STATS) console.log(out.numRuns, out.counterexample ? 'found' : 'none');
+		if (process.env.POLLER_STATS) {
+			const why = out.errorInstance instanceof Error ? out.errorInstance.message.split('\n').slice(0, 2).join(' | ') : '';
+			console.log(expect.getState().currentTestName, out.numRuns, out.counterexample ? 'found' : 'none', why.slice(0, 400));
+		}
 		return out.failed;
 	};
 
@@ -812,6 +971,19 @@ describe('the properties can fail: naive pollers are caught', () => {
 
 	it('watch mode without fingerprints reports changes that did not happen', async () => {
 		expect(await refuted(noFingerprints, updatedScenario({ watch: true }))).toBe(true);
+	});
+
+	it('watch mode presenting the creation values as `previous` (the old first-seen output) is caught', async () => {
+		expect(await refuted(guessPrevious, updatedScenario({ watch: true }))).toBe(true);
+	});
+
+	it('watch mode comparing alerts older than the trigger with the creation values (the old first-seen rule) is caught', async () => {
+		expect(await refuted(creationValuesForAll, updatedScenario({ watch: true }))).toBe(true);
+	});
+
+	it('evicting fingerprints without raising `since` is caught even where the oracle cannot replay (no exact watch checks)', async () => {
+		const flags: RunFlags = { strict: false, exactWatch: false, allowLossOnOverflow: false };
+		expect(await refuted(evictKeepingSince, updatedScenario({ watch: true }), flags)).toBe(true);
 	});
 
 	it('deduplicating the updated stream by alert id misses later versions', async () => {

@@ -1,17 +1,27 @@
 import { addMilliseconds, normalizeTimestamp } from '../../nodes/MicrosoftDefenderForEndpoint/helpers/timestamps';
 import {
 	type AlertRecord,
+	DEFAULT_TRIGGER_STATE_BYTES,
 	type FetchPage,
 	type PageRequest,
 	type PollOptions,
 	type StreamState,
+	type StreamStateV1,
 	createStreamState,
 	diffFingerprint,
 	emittedKey,
 	fingerprintOf,
+	isProcessed,
 	isStreamState,
+	packId,
 	pollStream,
+	rememberedAlerts,
 	sampleRequest,
+	seenTimestamps,
+	stateBytes,
+	stateStats,
+	streamStateBudget,
+	unpackId,
 	windowStart,
 } from '../../nodes/MicrosoftDefenderForEndpoint/trigger/poller';
 
@@ -56,7 +66,7 @@ function server(field: 'alertCreationTime' | 'lastUpdateTime' = 'alertCreationTi
 
 const opts = (o: Partial<PollOptions> = {}): PollOptions => ({ pageSize: 10, maxItems: 1000, overlapMs: 0, ...o });
 const ids = (r: { emitted: Array<{ alert: AlertRecord }> }) => r.emitted.map((e) => e.alert.id);
-const roundTrip = (s: StreamState): StreamState => JSON.parse(JSON.stringify(s)) as StreamState;
+const roundTrip = <T extends StreamState>(s: T): T => JSON.parse(JSON.stringify(s)) as T;
 function deepFreeze<T>(x: T): T {
 	if (x && typeof x === 'object') {
 		Object.values(x).forEach(deepFreeze);
@@ -234,7 +244,7 @@ describe('pollStream: examples', () => {
 		const s = server();
 		s.alerts.push({ id: 'old', alertCreationTime: at(0) }, { id: 'mid', alertCreationTime: at(4000) }, { id: 'new', alertCreationTime: at(10_000) });
 		const r = await pollStream(createStreamState('created', T0), s.fetchPage, opts({ overlapMs: 6000 }));
-		expect(r.state.seen).toEqual({ mid: at(4000), new: at(10_000) });
+		expect(seenTimestamps(r.state)).toEqual({ mid: at(4000), new: at(10_000) });
 		expect(r.state.floor).toBe(at(4000));
 		expect(windowStart(r.state, 6000)).toBe(at(4000));
 	});
@@ -271,7 +281,7 @@ describe('pollStream: examples', () => {
 		expect(ids(r2)).toEqual(['late']);
 		// Now two ticks are over the cap: `late` (already emitted) is dropped and counted, the floor rises past it.
 		expect(r2.state.seenOverflow).toBe(1);
-		expect(r2.state.seen).toEqual({ b: at(2, 10), c: at(2, 10) });
+		expect(seenTimestamps(r2.state)).toEqual({ b: at(2, 10), c: at(2, 10) });
 		expect(r2.state.floor).toBe(at(2, 10));
 		const r3 = await pollStream(r2.state, s.fetchPage, o);
 		expect(ids(r3)).toEqual([]);
@@ -284,6 +294,7 @@ describe('pollStream: examples', () => {
 		const r1 = await pollStream(createStreamState('created', T0), s.fetchPage, opts({ overlapMs: 1000 }));
 		const state = roundTrip(r1.state);
 		expect(Object.keys(state.seen)).toEqual(['__proto__']);
+		expect(Object.keys(seenTimestamps(state))).toEqual(['__proto__']);
 		const r2 = await pollStream(state, s.fetchPage, opts({ overlapMs: 1000 }));
 		expect(ids(r1)).toEqual(['__proto__']);
 		expect(ids(r2)).toEqual([]);
@@ -326,7 +337,8 @@ describe('updated stream', () => {
 		expect(r1.emitted).toHaveLength(1);
 		expect(r2.emitted).toHaveLength(1);
 		expect(r2.emitted[0].changedFields).toBeUndefined();
-		expect(Object.keys(r2.state.seen)).toEqual([`u1@${at(1)}`, `u1@${at(2, 5)}`]);
+		expect(seenTimestamps(r2.state)).toEqual({ u1: at(2, 5) }); // the newest processed version per alert
+		expect(r2.state.fingerprints).toBeUndefined(); // nothing to remember without watchFields
 		expect(s.requests[0].field).toBe('lastUpdateTime');
 	});
 
@@ -344,7 +356,7 @@ describe('updated stream', () => {
 		let r = await step(alert(at(1)));
 		expect(r.emitted).toEqual([]);
 		expect(r.suppressed).toBe(1);
-		expect(state.fingerprints?.u1.status).toBe('New');
+		expect(rememberedAlerts(state).u1.status).toBe('New');
 		// Unwatched change (severity): suppressed.
 		r = await step(alert(at(2), { severity: 'High' }));
 		expect(r.emitted).toEqual([]);
@@ -355,26 +367,229 @@ describe('updated stream', () => {
 			previous: { status: 'New', comments: 0 },
 			previousKnown: true,
 		});
-		expect(state.fingerprints?.u1).toEqual({
-			lastUpdateTime: at(3),
-			status: 'InProgress',
-			classification: null,
-			determination: null,
-			assignedTo: null,
-			commentsCount: 1,
-		});
-		// An unknown alert seen first with a non-default status: compared against creation defaults.
+		expect(rememberedAlerts(state).u1).toEqual({ status: 'InProgress', assignedTo: null, comments: 1 });
+		// An alert created after the start, first seen already Resolved: it changed since creation, but its old
+		// status was never observed, so `previous` stays empty.
 		s.alerts.push({ ...alert(at(4), { status: 'Resolved' }), id: 'u2' });
 		r = await step(s.alerts[0]);
-		expect(r.emitted).toEqual([
-			expect.objectContaining({ changedFields: ['status'], previous: { status: 'New' }, previousKnown: false }),
-		]);
+		expect(r.emitted).toEqual([expect.objectContaining({ changedFields: ['status'], previous: {}, previousKnown: false })]);
 	});
 
-	it('fingerprints are capped, least recently updated evicted first', async () => {
+	it('fingerprints can be capped by count, least recently updated evicted first', async () => {
 		const page = [1, 2, 3, 4].map((i) => ({ ...alert(at(i)), id: `f${i}` }));
-		const r = await pollStream(createStreamState('updated', T0), async () => page, opts({ maxFingerprints: 2 }));
-		expect(Object.keys(r.state.fingerprints ?? {}).sort()).toEqual(['f3', 'f4']);
+		const r = await pollStream(createStreamState('updated', T0), async () => page, opts({ maxFingerprints: 2, watchFields: ['status'] }));
+		expect(Object.keys(rememberedAlerts(r.state)).sort()).toEqual(['f3', 'f4']);
+		expect(r.state.fingerprints?.evicted).toBe(2);
+	});
+});
+
+/** Alert for the watch-mode tests: created at `created`, version at `lut`. */
+const version = (id: string, created: string, lut: string, over: Record<string, unknown> = {}): AlertRecord => ({
+	id,
+	alertCreationTime: created,
+	lastUpdateTime: lut,
+	status: 'New',
+	classification: null,
+	determination: null,
+	assignedTo: null,
+	comments: [],
+	...over,
+});
+const comment = (n: number) => Array.from({ length: n }, (_, i) => ({ comment: `c${i}`, createdBy: 'analyst@contoso.com', createdTime: at(i) }));
+
+describe('watch mode: first-seen alerts (issue 10 item 5)', () => {
+	const START = at(60_000);
+	const o = opts({ overlapMs: 1000, watchFields: ['status', 'comments'] });
+
+	it('an alert older than the trigger is first seen with a comment: recorded as the baseline, not emitted as a change', async () => {
+		const s = server('lastUpdateTime');
+		s.alerts.push(version('old', at(0), at(70_000), { status: 'InProgress', comments: comment(1) }));
+		const r1 = await pollStream(createStreamState('updated', START), s.fetchPage, o);
+		// The old code said changedFields [status, comments], previous {status: 'New', comments: 0}: a guess.
+		expect(r1.emitted).toEqual([]);
+		expect([r1.suppressed, r1.baselined]).toEqual([1, 1]);
+		expect(rememberedAlerts(r1.state)).toEqual({ old: { status: 'InProgress', comments: 1 } });
+		// The next change is reported against what the trigger saw.
+		s.alerts[0] = version('old', at(0), at(80_000), { status: 'Resolved', comments: comment(1) });
+		const r2 = await pollStream(roundTrip(r1.state), s.fetchPage, o);
+		expect(r2.emitted).toEqual([
+			expect.objectContaining({ changedFields: ['status'], previous: { status: 'InProgress' }, previousKnown: true }),
+		]);
+		expect(r2.baselined).toBe(0);
+	});
+
+	it('an alert created after the start, first seen already changed: emitted, previousKnown false, no previous values', async () => {
+		const s = server('lastUpdateTime');
+		s.alerts.push(version('fresh', at(60_000), at(61_000), { status: 'InProgress', comments: comment(1) }));
+		s.alerts.push(version('quiet', at(60_500), at(60_500))); // at the creation values: nothing to report
+		const r = await pollStream(createStreamState('updated', START), s.fetchPage, o);
+		expect(r.emitted).toEqual([{ alert: s.alerts[0], changedFields: ['status', 'comments'], previous: {}, previousKnown: false }]);
+		expect([r.suppressed, r.baselined]).toEqual([1, 0]);
+		// Both are remembered: their next changes have observed previous values.
+		expect(rememberedAlerts(r.state)).toEqual({ quiet: { status: 'New', comments: 0 }, fresh: { status: 'InProgress', comments: 1 } });
+	});
+
+	it('an alert without a creation time is never compared with the creation values', async () => {
+		const r = await pollStream(
+			createStreamState('updated', START),
+			async () => [version('odd', '', at(61_000), { status: 'Resolved' })],
+			o,
+		);
+		expect(r.emitted).toEqual([]);
+		expect(r.baselined).toBe(1);
+	});
+
+	it('a fingerprint evicted by the byte budget: the next version is a baseline (no false change), the one after is exact', async () => {
+		// Ten alerts created after the start, one per minute, all still New; a budget that holds only a few fingerprints.
+		const s = server('lastUpdateTime');
+		for (let i = 1; i <= 10; i++) s.alerts.push(version(`e${i}`, at(60_000 * i), at(60_000 * i)));
+		const watch = opts({ overlapMs: 0, watchFields: ['status'] });
+		const probe = await pollStream(createStreamState('updated', T0), s.fetchPage, watch);
+		const budget = stateBytes(probe.state) - 60; // a few of the ten do not fit
+		const o2 = { ...watch, maxStateBytes: budget };
+		const r1 = await pollStream(createStreamState('updated', T0), s.fetchPage, o2);
+		expect(stateBytes(r1.state)).toBeLessThanOrEqual(budget);
+		const kept = Object.keys(rememberedAlerts(r1.state));
+		expect(kept.length).toBeLessThan(10);
+		expect(kept).not.toContain('e1'); // the least recently updated go first
+		expect(r1.state.fingerprints?.evicted).toBe(10 - kept.length);
+		// `since` lies past every evicted alert's minute, so none of them can pass for "never seen".
+		const oldestKept = Math.min(...kept.map((id) => Number(id.slice(1))));
+		expect(r1.state.fingerprints!.since > at(60_000 * (oldestKept - 1))).toBe(true);
+
+		// e1 gets a comment and is taken in progress: the old code said previous {status: 'New'} (previousKnown false).
+		s.alerts[0] = version('e1', at(60_000), at(11 * 60_000), { status: 'InProgress', comments: comment(1) });
+		const r2 = await pollStream(roundTrip(r1.state), s.fetchPage, o2);
+		expect(r2.emitted).toEqual([]);
+		expect(r2.baselined).toBe(1);
+		expect(rememberedAlerts(r2.state).e1).toEqual({ status: 'InProgress' });
+		s.alerts[0] = version('e1', at(60_000), at(12 * 60_000), { status: 'Resolved', comments: comment(1) });
+		const r3 = await pollStream(roundTrip(r2.state), s.fetchPage, o2);
+		expect(r3.emitted).toEqual([expect.objectContaining({ changedFields: ['status'], previous: { status: 'InProgress' }, previousKnown: true })]);
+
+		// Control: with room for all ten, the first update of e1 is an observed change from New.
+		s.alerts[0] = version('e1', at(60_000), at(11 * 60_000), { status: 'InProgress' });
+		const big = await pollStream(roundTrip(probe.state), s.fetchPage, watch);
+		expect(big.emitted).toEqual([expect.objectContaining({ changedFields: ['status'], previous: { status: 'New' }, previousKnown: true })]);
+	});
+
+	it('changing the watched fields: fewer keeps the fingerprints, a new field starts over after the cursor', async () => {
+		const s = server('lastUpdateTime');
+		s.alerts.push(version('w', at(60_000), at(61_000), { assignedTo: 'a@contoso.com' }));
+		const two = opts({ overlapMs: 0, watchFields: ['status', 'assignedTo'] });
+		const r1 = await pollStream(createStreamState('updated', START), s.fetchPage, two);
+		expect(r1.emitted.map((e) => e.changedFields)).toEqual([['assignedTo']]);
+		s.alerts[0] = version('w', at(60_000), at(62_000), { status: 'InProgress', assignedTo: 'a@contoso.com' });
+		const r2 = await pollStream(r1.state, s.fetchPage, opts({ overlapMs: 0, watchFields: ['status'] }));
+		expect(r2.emitted).toEqual([expect.objectContaining({ changedFields: ['status'], previous: { status: 'New' }, previousKnown: true })]);
+		expect(r2.state.fingerprints?.fields).toBe('status');
+		s.alerts[0] = version('w', at(60_000), at(63_000), { status: 'Resolved', classification: 'TruePositive', assignedTo: 'a@contoso.com' });
+		const r3 = await pollStream(r2.state, s.fetchPage, opts({ overlapMs: 0, watchFields: ['status', 'classification'] }));
+		expect(r3.emitted).toEqual([]); // classification was never recorded: this version is the new baseline
+		expect(r3.baselined).toBe(1);
+		expect(r3.state.fingerprints?.since).toBe(at(62_000, 1)); // cursor of r2 + 1 tick
+	});
+});
+
+describe('state size, budget and versions (issue 10 item 4)', () => {
+	const DEFENDER_ID = 'da637399794050273582_760707377';
+
+	it('packId is exact both ways and shortens the usual Defender ids to 19 characters', () => {
+		expect(packId(DEFENDER_ID)).toHaveLength(19);
+		const odd = [DEFENDER_ID, 'da637308392288907382_-880718168', 'da100000000000000000_0', 'da999999999999999999_-2147483648',
+			'da999999999999999999_2147483648', 'da000000000000000000_1', 'da637308392288907382_-0', 'da637308392288907382_07',
+			'~x', '~~y', '~da0000000000000000', '__proto__', '', 'é', 'ed4b3a8e-6e8d'];
+		for (const id of odd) expect(unpackId(packId(id))).toBe(id);
+		expect(new Set(odd.map(packId)).size).toBe(odd.length);
+		expect(unpackId('~da________________')).toBeUndefined(); // not something packId writes
+	});
+
+	it('without watchFields the updated stream keeps no fingerprints; stateBytes is the UTF-8 length of the JSON', async () => {
+		const page = [version(DEFENDER_ID, at(0), at(1)), version('é-alert', at(0), at(2))];
+		const r = await pollStream(createStreamState('updated', T0), async () => page, opts({ overlapMs: 60_000 }));
+		expect(r.emitted).toHaveLength(2);
+		expect(r.state.fingerprints).toBeUndefined();
+		expect(Object.keys(r.state.seen)).toEqual([packId(DEFENDER_ID), 'é-alert']);
+		expect(stateBytes(r.state)).toBe(Buffer.byteLength(JSON.stringify(r.state), 'utf8'));
+		expect(stateStats(r.state)).toEqual({ version: 2, bytes: stateBytes(r.state), seenEntries: 2, fingerprints: 0 });
+		expect(streamStateBudget(50)).toBe(Math.floor(DEFAULT_TRIGGER_STATE_BYTES / 50));
+		expect(streamStateBudget(1)).toBe(DEFAULT_TRIGGER_STATE_BYTES);
+	});
+
+	it('a seen map over the byte budget drops its oldest tie groups, records the drop and raises the floor past them', async () => {
+		const s = server();
+		for (let i = 0; i < 12; i++) s.alerts.push({ id: `da6373997940502735${String(10 + i)}_7607073${String(10 + i)}`, alertCreationTime: at(i) });
+		const o = opts({ overlapMs: 60_000, maxStateBytes: 300 });
+		const r1 = await pollStream(createStreamState('created', T0), s.fetchPage, o);
+		expect(r1.emitted).toHaveLength(12);
+		expect(stateBytes(r1.state)).toBeLessThanOrEqual(300);
+		const kept = Object.keys(seenTimestamps(r1.state));
+		expect(r1.state.seenOverflow).toBe(12 - kept.length);
+		expect(r1.state.floor).toBe(at(12 - kept.length)); // the oldest kept entry
+		const r2 = await pollStream(roundTrip(r1.state), s.fetchPage, o);
+		expect(r2.emitted).toEqual([]); // the dropped ones lie below the floor: never re-emitted
+	});
+
+	it('reads version 1 states: the same items stay processed, fingerprints of watched fields are kept', async () => {
+		const created: StreamStateV1 = { v: 1, kind: 'created', cursor: at(5), floor: at(0), seen: { a: at(3), b: at(5) } };
+		expect(isStreamState(created, 'created')).toBe(true);
+		expect(isProcessed(created, { id: 'a', alertCreationTime: at(3) })).toBe(true);
+		expect(isProcessed(created, { id: 'c', alertCreationTime: at(6) })).toBe(false);
+		const page = ['a', 'b', 'c'].map((id, i) => ({ id, alertCreationTime: at(3 + i) }));
+		page[1].alertCreationTime = at(5);
+		const r = await pollStream(created, async () => page, opts({ overlapMs: 10 }));
+		expect(ids(r)).toEqual(['c']);
+		expect(r.state.v).toBe(2);
+		expect(seenTimestamps(r.state)).toEqual({ a: at(3), b: at(5), c: at(5) });
+
+		const fp = { lastUpdateTime: at(2), status: 'InProgress', classification: null, determination: null, assignedTo: 'x@contoso.com', commentsCount: 1 };
+		const updated: StreamStateV1 = {
+			v: 1,
+			kind: 'updated',
+			cursor: at(2),
+			floor: at(0),
+			seen: { [`u1@${at(1)}`]: at(1), [`u1@${at(2)}`]: at(2) },
+			fingerprints: { u1: fp },
+		};
+		expect(isStreamState(updated, 'updated')).toBe(true);
+		expect(seenTimestamps(updated)).toEqual({ u1: at(2) });
+		expect(rememberedAlerts(updated)).toEqual({ u1: { status: 'InProgress', classification: null, determination: null, assignedTo: 'x@contoso.com', comments: 1 } });
+		const again = async () => [version('u1', at(0), at(2), { status: 'InProgress', assignedTo: 'x@contoso.com', comments: comment(1) })];
+		const watch = opts({ overlapMs: 10, watchFields: ['status', 'assignedTo', 'comments'] });
+		const same = await pollStream(updated, again, watch); // the version v1 already processed: not new
+		expect(same.emitted).toEqual([]);
+		expect(rememberedAlerts(same.state)).toEqual({ u1: { status: 'InProgress', assignedTo: 'x@contoso.com', comments: 1 } });
+		expect(same.state.fingerprints?.since).toBe(at(0)); // v1's floor: it held every fingerprint (under its cap)
+		const next = async () => [version('u1', at(0), at(3), { status: 'Resolved', assignedTo: 'x@contoso.com', comments: comment(2) })];
+		const r2 = await pollStream(updated, next, watch);
+		expect(r2.emitted).toEqual([
+			expect.objectContaining({ changedFields: ['status', 'comments'], previous: { status: 'InProgress', comments: 1 }, previousKnown: true }),
+		]);
+		const plain = await pollStream(updated, next, opts({ overlapMs: 10 }));
+		expect(plain.emitted).toHaveLength(1);
+		expect(plain.state.fingerprints).toBeUndefined(); // dropped without watchFields
+	});
+
+	it('a version 1 state at its 10,000-fingerprint cap: `since` moves past the oldest kept fingerprint', async () => {
+		const fingerprints: StreamStateV1['fingerprints'] = {};
+		for (let i = 0; i < 10_000; i++) {
+			fingerprints[`k${i}`] = { lastUpdateTime: at(100 + i), status: 'New', classification: null, determination: null, assignedTo: null, commentsCount: 0 };
+		}
+		const v1: StreamStateV1 = { v: 1, kind: 'updated', cursor: at(10_099), floor: at(0), seen: {}, fingerprints };
+		// An alert created after the floor but before the oldest kept fingerprint may have been evicted by v1: baseline.
+		const r = await pollStream(v1, async () => [version('gone', at(50), at(20_000), { status: 'Resolved' })], opts({ overlapMs: 0, watchFields: ['status'] }));
+		expect(r.emitted).toEqual([]);
+		expect(r.baselined).toBe(1);
+		expect(r.state.fingerprints?.since).toBe(at(100, 1));
+		expect(stateBytes(r.state)).toBeLessThanOrEqual(Math.floor(DEFAULT_TRIGGER_STATE_BYTES / 50));
+	});
+
+	it('isProcessed on a version 2 state (what the orchestrator asks before counting a page as progress)', async () => {
+		const r = await pollStream(createStreamState('updated', T0), async () => [version('p', at(0), at(2))], opts({ overlapMs: 1000 }));
+		expect(isProcessed(r.state, version('p', at(0), at(2)))).toBe(true);
+		expect(isProcessed(r.state, version('p', at(0), at(1)))).toBe(true); // older than a processed version
+		expect(isProcessed(r.state, version('p', at(0), at(3)))).toBe(false);
+		expect(isProcessed(roundTrip(r.state), version('q', at(0), at(2)))).toBe(false);
 	});
 });
 
@@ -396,9 +611,10 @@ describe('helpers', () => {
 			assignedTo: 'x@y',
 			commentsCount: 2,
 		});
+		// Never observed: compared with the creation values, which are not reported as `previous`.
 		expect(diffFingerprint(undefined, fp, ['status', 'comments', 'classification'])).toEqual({
 			changedFields: ['status', 'comments'],
-			previous: { status: 'New', comments: 0 },
+			previous: {},
 			previousKnown: false,
 		});
 		expect(diffFingerprint(fp, { ...fp, assignedTo: null }, ['assignedTo'])).toEqual({
@@ -416,7 +632,7 @@ describe('helpers', () => {
 
 	it('createStreamState normalises the start to 7 digits', () => {
 		expect(createStreamState('created', '2025-03-04T09:15:22.2+01:00')).toEqual({
-			v: 1,
+			v: 2,
 			kind: 'created',
 			cursor: '2025-03-04T08:15:22.2000000Z',
 			floor: '2025-03-04T08:15:22.2000000Z',

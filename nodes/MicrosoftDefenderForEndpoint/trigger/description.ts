@@ -8,6 +8,7 @@ import type { INodeProperties } from 'n8n-workflow';
 import { THROTTLE_WAIT } from '../core/limits';
 import { maxThrottleWaitProperty, regionProperty } from '../descriptions/common';
 import { categoryFilter, detectionSourceFilter, severityFilter, statusFilter } from '../descriptions/filters';
+import { DEFAULT_MAX_ALERTS_PER_POLL } from './settings';
 
 export const properties: INodeProperties[] = [
 	{
@@ -44,7 +45,7 @@ export const properties: INodeProperties[] = [
 		default: '',
 		placeholder: 'e.g. 11111111-…=Contoso, fabrikam.onmicrosoft.com=Fabrikam',
 		description:
-			'MSSP: poll these customer tenants with the credential\'s multi-tenant app. Comma- or newline-separated "tenant" or "tenant=Label" entries, or an expression returning a list of IDs or {tenantId, label} objects. Empty: the credential\'s tenant. Each tenant has its own cursor; a failing tenant goes to the Tenant Failures output without stopping the others.',
+			'MSSP: poll these customer tenants with the credential\'s multi-tenant app. Comma- or newline-separated "tenant" or "tenant=Label" entries, or an expression returning a list of IDs or {tenantId, label} objects. Empty: the credential\'s tenant. Each tenant has its own cursor (kept by tenant GUID, so a domain and its GUID are the same tenant); a failing tenant, or an entry that is not a tenant, goes to the Tenant Failures output on every poll without stopping the others.',
 	},
 	{
 		displayName: 'Filters',
@@ -89,7 +90,7 @@ export const properties: INodeProperties[] = [
 				name: 'maxAlertsPerPoll',
 				type: 'number',
 				typeOptions: { minValue: 1, maxValue: 50000 },
-				default: 500,
+				default: DEFAULT_MAX_ALERTS_PER_POLL,
 				description: 'Per tenant. A larger backlog drains over the next polls, oldest first, without gaps.',
 			},
 			{
@@ -120,7 +121,7 @@ export const properties: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 0, maxValue: 10000 },
 				default: 0,
-				description: 'Alerts per API request (up to 10,000). 0: automatic (1,000, or Max Alerts per Poll when larger). Smaller pages help when evidence is included.',
+				description: 'Alerts per API request (up to 10,000). 0: automatic (what the poll will read, the late-arrival window plus Max Alerts per Poll, in one request: at least 1,000, at most 10,000, or 1,000 with evidence). Smaller pages help when evidence is included.',
 			},
 			{
 				displayName: 'Start Date',
@@ -134,7 +135,7 @@ export const properties: INodeProperties[] = [
 				name: 'startFrom',
 				type: 'options',
 				options: [
-					{ name: 'Now', value: 'now', description: 'Only alerts from the moment the workflow is activated' },
+					{ name: 'Now', value: 'now', description: 'Only alerts from the moment the workflow is activated (by Defender\'s clock, not this server\'s)' },
 					{ name: 'Hours Back', value: 'hoursBack', description: 'Also deliver the last N hours on the first poll' },
 					{ name: 'Date', value: 'date', description: 'Deliver everything since this date on the first poll' },
 				],

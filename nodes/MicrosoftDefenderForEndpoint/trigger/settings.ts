@@ -4,24 +4,42 @@
  *
  * INVARIANTS
  * - Every input check of a poll happens here, in this order, each with its message: watched fields, filters,
- *   Tenants (a CredentialInputError becomes a NodeOperationError with its hint as description), then, for a
- *   trigger poll only, Max Throttle Wait (core/limits' trigger limits) and Start From / Hours Back / Start Date.
+ *   Tenants, then, for a trigger poll only, Max Throttle Wait (core/limits' trigger limits) and Start From / Hours
+ *   Back / Start Date. An invalid Tenants ENTRY is not an error of the poll: it is returned in `invalidTenants`
+ *   (the node reports each on Tenant Failures on every poll, trigger/tenants.ts) and the valid ones are polled.
+ * - Start From is returned as a rule (`startFrom`), not as a timestamp: the orchestrator turns Now / Hours Back into
+ *   a boundary with the API's clock (trigger/orchestrator.pure.ts START BOUNDARY), never the host's alone.
+ * - The time budget follows trigger/schedule.pure.ts: min(n8n's budget, poll interval − max(5 s, interval / 10)),
+ *   the interval from the node's `pollTimes`, so a poll ends before the next one is due.
+ * - Max Alerts per Poll defaults to DEFAULT_MAX_ALERTS_PER_POLL; Page Size 0 (the default) is automatic.
  * - Manual mode ("Fetch test event") reads only what the sample needs: the poll-only options are neither read nor
  *   checked then (`manual: true` carries none of them), so a sample never fails on an option it does not use.
  * - Region is passed on as given: backendFor (backend/index.ts) validates it with the customer tenant.
- * - `tenants` is never empty: no Tenants parameter means one entry '' (the credential's tenant), `multiTenant` false.
+ * - No Tenants parameter means one entry '' (the credential's tenant), `multiTenant` false. A Tenants parameter
+ *   whose every entry is invalid is multi-tenant with no tenant to poll (never the credential's tenant instead).
  */
 import { type IDataObject, type IPollFunctions, NodeOperationError } from 'n8n-workflow';
 
 import { CredentialInputError } from '../core/credentials';
 import { LimitInputError, parseMaxThrottleWaitMs, THROTTLE_WAIT } from '../core/limits';
-import { fromDate, isTimestamp, normalizeTimestamp } from '../helpers/timestamps';
+import { isTimestamp, normalizeTimestamp } from '../helpers/timestamps';
 import { buildTriggerFilter, type TriggerFilters } from './filters';
+import type { StartFrom } from './orchestrator.pure';
 import { type EventKind, type WatchField, WATCH_FIELDS } from './poller';
-import { parseTenantList, type TenantEntry } from './tenants';
+import { DEFAULT_BUDGET_MS, pollBudgetMs, pollIntervalMs } from './schedule.pure';
+import { type InvalidTenantEntry, parseTenantList, type TenantEntry } from './tenants';
 
-/** Time budget of a poll when n8n gives none (n8n versions without getPollBudgetMs). */
-export const DEFAULT_BUDGET_MS = 5 * 60_000;
+export { DEFAULT_BUDGET_MS };
+
+/**
+ * Default of Max Alerts per Poll (per tenant). Measured in a real n8n 2.41.1, standard mode, SQLite
+ * (test/e2e/trigger-drain.e2e.ts, E2E_MEASURE=1): the node and n8n's hand-off take 0.07–0.2 ms per alert (2,500
+ * alerts: 0.4 s from the last page to the run, 0.65 s until n8n lists the execution finished); the process's RSS
+ * grows by ~165 MB at its first execution whatever the size, and not measurably more for up to 10,000 alerts after
+ * that; what grows with the size is the saved execution data, 2.8 KB per alert (7 MB for 2,500). 2,500 is the
+ * smallest round size that drains a 12,000-alert burst in 5 polls (issue 10 item 10) and keeps that data smallest.
+ */
+export const DEFAULT_MAX_ALERTS_PER_POLL = 2500;
 
 /** What both a trigger poll and "Fetch test event" need. */
 export interface SampleSettings {
@@ -34,6 +52,8 @@ export interface SampleSettings {
 	serverFilter?: string;
 	/** customer tenants; [{ tenantId: '' }] (the credential's tenant) when Tenants is empty */
 	tenants: TenantEntry[];
+	/** Tenants entries that are not a tenant (reported on Tenant Failures, never polled) */
+	invalidTenants: InvalidTenantEntry[];
 	multiTenant: boolean;
 	includeEvidence: boolean;
 	outputMode: 'perAlert' | 'single';
@@ -45,15 +65,17 @@ export interface PollSettings {
 	maxItems: number;
 	/** late-arrival window */
 	overlapMs: number;
-	/** $top of each request */
-	pageSize: number;
+	/** $top of each request; undefined: automatic (trigger/orchestrator.pure.ts PAGE SIZE) */
+	pageSize?: number;
 	/** tenants polled at the same time, ≥ 1 */
 	concurrency: number;
 	maxThrottleWaitMs: number;
-	/** first-run boundary (Start From), canonical 7-digit timestamp */
-	start: string;
-	/** the poll's time budget */
+	/** first-run boundary rule (Start From) */
+	startFrom: StartFrom;
+	/** the poll's time budget (trigger/schedule.pure.ts) */
 	budgetMs: number;
+	/** shortest time between two polls from `pollTimes`, when n8n gave them */
+	intervalMs?: number;
 }
 
 export type TriggerSettings = SampleSettings & ({ manual: true } | ({ manual: false } & PollSettings));
@@ -78,20 +100,22 @@ export function readTriggerSettings(ctx: IPollFunctions): TriggerSettings {
 
 	let serverFilter: string | undefined;
 	let tenants: TenantEntry[];
+	let invalidTenants: InvalidTenantEntry[];
 	try {
 		serverFilter = buildTriggerFilter(node, filters);
-		tenants = parseTenantList(ctx.getNodeParameter('tenants', '') as unknown);
+		({ tenants, invalid: invalidTenants } = parseTenantList(ctx.getNodeParameter('tenants', '') as unknown));
 	} catch (error) {
 		if (error instanceof CredentialInputError) throw new NodeOperationError(node, error.message, { description: error.hint });
 		throw error instanceof NodeOperationError ? error : new NodeOperationError(node, error as Error);
 	}
-	const multiTenant = tenants.length > 0;
+	const multiTenant = tenants.length > 0 || invalidTenants.length > 0;
 	const sample: SampleSettings = {
 		kind,
 		watchFields: watchFields as WatchField[],
 		region,
 		serverFilter,
 		tenants: multiTenant ? tenants : [{ tenantId: '', label: undefined }],
+		invalidTenants,
 		multiTenant,
 		includeEvidence: options.includeEvidence === true,
 		outputMode: options.outputMode === 'single' ? 'single' : 'perAlert',
@@ -99,7 +123,7 @@ export function readTriggerSettings(ctx: IPollFunctions): TriggerSettings {
 	if (ctx.getMode() === 'manual') return { ...sample, manual: true };
 
 	const budgetFn = (ctx as unknown as { getPollBudgetMs?: () => number }).getPollBudgetMs;
-	const maxItems = Math.max(1, Math.trunc(Number(options.maxAlertsPerPoll ?? 500)));
+	const maxItems = Math.max(1, Math.trunc(Number(options.maxAlertsPerPoll ?? DEFAULT_MAX_ALERTS_PER_POLL)) || DEFAULT_MAX_ALERTS_PER_POLL);
 	let maxThrottleWaitMs: number;
 	try {
 		maxThrottleWaitMs = parseMaxThrottleWaitMs(options.maxThrottleWait, THROTTLE_WAIT.trigger);
@@ -107,37 +131,38 @@ export function readTriggerSettings(ctx: IPollFunctions): TriggerSettings {
 		// parseMaxThrottleWaitMs throws only LimitInputError
 		throw new NodeOperationError(node, error instanceof LimitInputError ? error.message : (error as Error));
 	}
+	const explicitPage = Math.trunc(Number(options.pageSize ?? 0));
+	const intervalMs = pollIntervalMs(ctx.getNodeParameter('pollTimes', undefined) as unknown);
 	return {
 		...sample,
 		manual: false,
 		maxItems,
 		overlapMs: Math.max(0, Number(options.overlapMinutes ?? 15)) * 60_000,
-		// Every poll re-reads the late-arrival window, so pages are not tied to Max Alerts per Poll: a busy tenant
-		// with thousands of alerts in the window still needs only a request or two per poll.
-		pageSize: Math.min(10_000, Math.max(1, Math.trunc(Number(options.pageSize ?? 0)) || Math.max(1000, maxItems))),
+		pageSize: Number.isFinite(explicitPage) && explicitPage > 0 ? Math.min(10_000, explicitPage) : undefined,
 		concurrency: Math.max(1, Math.trunc(Number(options.concurrency ?? 5))),
 		maxThrottleWaitMs,
-		start: startBoundary(ctx, options),
-		budgetMs: typeof budgetFn === 'function' ? budgetFn.call(ctx) : DEFAULT_BUDGET_MS,
+		startFrom: startRule(ctx, options),
+		budgetMs: pollBudgetMs({ n8nBudgetMs: typeof budgetFn === 'function' ? budgetFn.call(ctx) : undefined, intervalMs }),
+		...(intervalMs !== undefined ? { intervalMs } : {}),
 	};
 }
 
-/** First-run boundary from the Start From option, as a canonical 7-digit timestamp. */
-function startBoundary(ctx: IPollFunctions, options: IDataObject): string {
+/** The Start From option as a rule; dates are validated and normalized here. */
+function startRule(ctx: IPollFunctions, options: IDataObject): StartFrom {
 	const startFrom = (options.startFrom as string) ?? 'now';
 	if (startFrom === 'hoursBack') {
 		const hours = Number(options.hoursBack ?? 24);
 		if (!Number.isFinite(hours) || hours < 0) {
 			throw new NodeOperationError(ctx.getNode(), `Hours Back must be a non-negative number, got "${String(options.hoursBack)}"`);
 		}
-		return fromDate(new Date(Date.now() - hours * 3_600_000));
+		return { mode: 'hoursBack', hours };
 	}
 	if (startFrom === 'date') {
 		const raw = options.startDate as string | undefined;
 		if (!raw || !isTimestamp(raw)) {
 			throw new NodeOperationError(ctx.getNode(), `Start Date "${String(raw ?? '')}" is not a date`, { description: 'Pick a date, or use an ISO 8601 timestamp such as 2026-01-31T00:00:00Z.' });
 		}
-		return normalizeTimestamp(raw);
+		return { mode: 'date', at: normalizeTimestamp(raw) };
 	}
-	return fromDate(new Date());
+	return { mode: 'now' };
 }

@@ -1,0 +1,18 @@
+/**
+ * The trigger's process-wide memory, in one place so tests (and a simulated n8n restart) can clear it:
+ * the overlap guard's locks (trigger/pollLock.pure.ts), the start boundaries of streams primed by this process
+ * (trigger/primed.pure.ts) and the API clock estimates (transport/serverClock.ts). Nothing here is a source of
+ * truth that survives a restart: n8n's static data is. It only covers gaps of n8n's persistence within one process.
+ */
+import { serverClock } from '../transport/serverClock';
+import { pollLocks } from './pollLock.pure';
+import { primedStarts } from './primed.pure';
+
+export { pollLocks, primedStarts, serverClock };
+
+/** Forget everything (what a restart of the n8n process does). */
+export function resetTriggerProcessMemory(): void {
+	pollLocks.clear();
+	primedStarts.clear();
+	serverClock.clear();
+}
