@@ -9,8 +9,10 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { apiBaseUrlExpression, CLOUD_LABELS, consentLink, fixedClouds } from '../nodes/MicrosoftDefenderForEndpoint/core/clouds';
-import { CredentialInputError, readCredential, tokenTarget } from '../nodes/MicrosoftDefenderForEndpoint/core/credentials';
+import { wrongAudienceAdviceForScope, wrongAudienceForApi } from '../nodes/MicrosoftDefenderForEndpoint/core/audience';
+import { API_LABELS, apiBaseUrlExpression, CLOUD_LABELS, consentLink, fixedClouds, testPathExpression } from '../nodes/MicrosoftDefenderForEndpoint/core/clouds';
+import { apiScope, CredentialInputError, readCredential, tokenTarget } from '../nodes/MicrosoftDefenderForEndpoint/core/credentials';
+import { decodeTokenClaims } from '../nodes/MicrosoftDefenderForEndpoint/core/jwt';
 import { tokenHttpFrom } from '../nodes/MicrosoftDefenderForEndpoint/transport/n8nHttp';
 import { requestScope } from '../nodes/MicrosoftDefenderForEndpoint/transport/requestScope';
 import { tokenBroker, TokenError } from '../nodes/MicrosoftDefenderForEndpoint/transport/tokens';
@@ -18,7 +20,9 @@ import { USER_AGENT } from '../nodes/MicrosoftDefenderForEndpoint/core/version';
 
 const PERMISSIONS_TEXT =
 	'Application permissions on <b>WindowsDefenderATP</b>: <b>Alert.Read.All</b> (read alerts, trigger) or <b>Alert.ReadWrite.All</b> (also update, comment, create). ' +
-	'Optional for "Get Related": URL.Read.All (domains), File.Read.All (files), Ip.Read.All (IPs), Machine.Read.All (machine), User.Read.All (user).';
+	'Optional for "Get Related": URL.Read.All (domains), File.Read.All (files), Ip.Read.All (IPs), Machine.Read.All (machine), User.Read.All (user). ' +
+	'With Alerts API = Microsoft Graph Security API: application permissions on <b>Microsoft Graph</b>: <b>SecurityAlert.Read.All</b> or <b>SecurityAlert.ReadWrite.All</b> (machines and indicators keep using the WindowsDefenderATP permissions). ' +
+	'<b>Each customer tenant must consent again after permissions are added to the app.</b>';
 
 const CLIENT_ID_PLACEHOLDER = 'CLIENT-ID-PLACEHOLDER';
 
@@ -75,6 +79,26 @@ export class MicrosoftDefenderForEndpointApi implements ICredentialType {
 			default: 'commercial',
 			description: 'Sets the sign-in host, the token scope and the Defender API host together',
 		},
+		{
+			displayName: 'Alerts API',
+			name: 'alertsApi',
+			type: 'options',
+			options: [
+				{
+					name: API_LABELS.defender,
+					value: 'defender',
+					description: 'The WindowsDefenderATP API (api.security.microsoft.com); Microsoft retires it on 2027-02-01 (MC1220762)',
+				},
+				{
+					name: API_LABELS.graph,
+					value: 'graph',
+					description: 'alerts_v2 on Microsoft Graph (needs the Graph permissions SecurityAlert.Read.All or SecurityAlert.ReadWrite.All, consented again by every customer)',
+				},
+			],
+			default: 'defender',
+			description:
+				'Which API the alert operations use. Machines and indicators exist on the Defender for Endpoint API only and keep using it with the same app. Region does not apply to Microsoft Graph (one host per cloud).',
+		},
 		...consentNotices(),
 		{
 			displayName: 'Tenant ID',
@@ -95,13 +119,61 @@ export class MicrosoftDefenderForEndpointApi implements ICredentialType {
 			description: 'From the app registration\'s Overview page (a multi-tenant app for MSSPs)',
 		},
 		{
+			displayName: 'Authentication',
+			name: 'authentication',
+			type: 'options',
+			options: [
+				{ name: 'Client Secret', value: 'clientSecret', description: 'A secret from Certificates & secrets (expires after at most two years)' },
+				{
+					name: 'Certificate',
+					value: 'certificate',
+					description: 'A certificate uploaded to the app registration and its private key (no secret to rotate every year; suits MSSPs)',
+				},
+			],
+			default: 'clientSecret',
+			description: 'How the app proves its identity to Microsoft Entra ID',
+		},
+		{
 			displayName: 'Client Secret',
 			name: 'clientSecret',
 			type: 'string',
 			typeOptions: { password: true },
 			default: '',
 			required: true,
+			displayOptions: { show: { authentication: ['clientSecret'] } },
 			description: 'The secret VALUE from Certificates & secrets (shown once when created), not the Secret ID',
+		},
+		{
+			displayName: 'Certificate',
+			name: 'certificate',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			displayOptions: { show: { authentication: ['certificate'] } },
+			placeholder: '-----BEGIN CERTIFICATE----- …',
+			description:
+				'The PEM certificate whose public part is uploaded under Certificates & secrets → Certificates (chain certificates may follow it). Its SHA-256 thumbprint is computed from it. Line breaks may be flattened.',
+		},
+		{
+			displayName: 'Private Key',
+			name: 'privateKey',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			displayOptions: { show: { authentication: ['certificate'] } },
+			placeholder: '-----BEGIN PRIVATE KEY----- …',
+			description: 'The PEM RSA private key of the certificate (PKCS#8 or PKCS#1, optionally encrypted). Line breaks may be flattened.',
+		},
+		{
+			displayName: 'Private Key Passphrase',
+			name: 'privateKeyPassphrase',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			displayOptions: { show: { authentication: ['certificate'] } },
+			description: 'Only for an encrypted private key (-----BEGIN ENCRYPTED PRIVATE KEY-----)',
 		},
 		{
 			displayName: 'Authority Host URL',
@@ -132,6 +204,24 @@ export class MicrosoftDefenderForEndpointApi implements ICredentialType {
 			description: 'Resource scope ending in /.default',
 		},
 		{
+			displayName: 'Graph Base URL',
+			name: 'graphBaseUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'https://graph.microsoft.com',
+			displayOptions: { show: { cloud: ['custom'] } },
+			description: 'Microsoft Graph origin (https only), without /v1.0. Needed when Alerts API is Microsoft Graph Security API.',
+		},
+		{
+			displayName: 'Graph Token Scope',
+			name: 'graphScope',
+			type: 'string',
+			default: '',
+			placeholder: 'https://graph.microsoft.com/.default',
+			displayOptions: { show: { cloud: ['custom'] } },
+			description: 'Resource scope for Microsoft Graph ending in /.default; empty: the Graph Base URL\'s origin + /.default',
+		},
+		{
 			displayName: 'Access Token',
 			name: 'accessToken',
 			type: 'hidden',
@@ -160,10 +250,11 @@ export class MicrosoftDefenderForEndpointApi implements ICredentialType {
 		// was rejected and must be replaced; with an empty field it is the first use and the current token is fine.
 		const rejected = stored ? (scope?.token ?? stored) : undefined;
 		const http = tokenHttpFrom((options) => this.helpers.httpRequest(options));
+		// The scope of the API the request goes to (the transport says which); outside a request (Test), the Alerts API's.
+		const tokenScope = scope?.scope ?? apiScope(parsed, parsed.alertsApi);
+		let token;
 		try {
-			const token = await tokenBroker.acquire(tokenTarget(parsed, scope?.tenantId ?? parsed.tenantId), http, { rejectedToken: rejected });
-			if (scope) scope.token = token.accessToken;
-			return { accessToken: token.accessToken };
+			token = await tokenBroker.acquire(tokenTarget(parsed, scope?.tenantId ?? parsed.tenantId, tokenScope), http, { rejectedToken: rejected });
 		} catch (error) {
 			if (error instanceof TokenError) {
 				const ids = [error.details.correlationId && `Correlation ID: ${error.details.correlationId}`, error.details.traceId && `Trace ID: ${error.details.traceId}`]
@@ -174,6 +265,15 @@ export class MicrosoftDefenderForEndpointApi implements ICredentialType {
 			}
 			throw error;
 		}
+		// A token for another API (e.g. a custom Token Scope of Microsoft Graph) would be refused with a 403 that reads
+		// like a missing permission: say what it is before it is sent.
+		// Which API the scope is for: Graph only when it is the Graph scope and not also the Defender one (the transport,
+		// which knows the API of each request, checks a misconfigured Graph Token Scope before sending).
+		const api = tokenScope === parsed.endpoints.graphScope && tokenScope !== parsed.endpoints.scope ? 'graph' : 'defender';
+		const wrong = wrongAudienceForApi(decodeTokenClaims(token.accessToken).aud, tokenScope, api);
+		if (wrong) throw new Error(wrongAudienceAdviceForScope(wrong, tokenScope, parsed.endpoints.cloud === 'custom', api));
+		if (scope) scope.token = token.accessToken;
+		return { accessToken: token.accessToken };
 	}
 
 	authenticate: IAuthenticate = async (credentials, requestOptions) => {
@@ -185,7 +285,7 @@ export class MicrosoftDefenderForEndpointApi implements ICredentialType {
 	test: ICredentialTestRequest = {
 		request: {
 			baseURL: TEST_BASE_URL,
-			url: '/api/alerts',
+			url: testPathExpression(),
 			method: 'GET',
 			qs: { $top: 1 },
 			headers: { 'User-Agent': USER_AGENT },
@@ -196,7 +296,7 @@ export class MicrosoftDefenderForEndpointApi implements ICredentialType {
 				properties: {
 					value: 403,
 					message:
-						'Signed in, but the app may not read alerts in this tenant: it needs the WindowsDefenderATP application permission Alert.Read.All (or Alert.ReadWrite.All). Add it under API permissions → APIs my organization uses → WindowsDefenderATP, then grant admin consent in this tenant.',
+						'Signed in, but the API refused access (HTTP 403). Usually the app may not read alerts in this tenant: with Alerts API = Defender for Endpoint API it needs the WindowsDefenderATP application permission Alert.Read.All (or Alert.ReadWrite.All; API permissions → APIs my organization uses → WindowsDefenderATP); with Microsoft Graph Security API the Microsoft Graph application permission SecurityAlert.Read.All (or SecurityAlert.ReadWrite.All; API permissions → Microsoft Graph). Then grant admin consent in this tenant (every customer tenant consents again after a permission is added). If the app has it, the token is for another API: check the Cloud (and a custom token scope).',
 				},
 			},
 			{
@@ -204,14 +304,14 @@ export class MicrosoftDefenderForEndpointApi implements ICredentialType {
 				properties: {
 					value: 401,
 					message:
-						'Signed in, but Defender refused the token: check that the Cloud matches the tenant (commercial vs US Government) and, for a custom cloud, the token scope.',
+						'Signed in, but the API refused the token: check that the Cloud matches the tenant (commercial vs US Government) and, for a custom cloud, the token scope (Token Scope for the Defender for Endpoint API, Graph Token Scope for Microsoft Graph).',
 				},
 			},
 			{
 				type: 'responseCode',
 				properties: {
 					value: 404,
-					message: 'Signed in, but no Defender API answered at this address: check the Cloud, or the API Base URL of a custom cloud.',
+					message: 'Signed in, but no alerts API answered at this address: check the Cloud, or the API Base URL (Graph Base URL with Microsoft Graph) of a custom cloud.',
 				},
 			},
 		],

@@ -253,7 +253,7 @@ describe('the credential Test button', () => {
 		expect((await test({ authorityHost: 'https://127.0.0.1:1' })).message).toMatch(/Could not reach the sign-in service https:\/\/127\.0\.0\.1:1/);
 		emu.resetLog();
 		expect((await test({ tenantId: 'not a tenant!' })).message).toMatch(/neither a GUID nor a domain/);
-		expect((await test({ clientId: 'my-app' })).message).toMatch(/Application \(client\) ID "my-app" is not a GUID/);
+		expect((await test({ clientId: 'my-app' })).message).toMatch(/Application \(client\) ID is not a GUID \(the value entered has 6 characters\)/);
 		expect((await test({ tenantId: 'common' })).message).toMatch(/not a specific tenant/);
 		expect((await test({ authorityHost: 'http://127.0.0.1' })).message).toMatch(/must use https/);
 		expect(emu.count({})).toBe(0);

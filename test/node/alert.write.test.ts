@@ -203,10 +203,15 @@ describe('Update Many', () => {
 		expect(r.error).toBeUndefined();
 		expect(r.items).toHaveLength(30);
 		const calls = env.api({ sinceSeq: since });
-		expect(calls.map((q) => `${q.method} ${q.path}`)).toEqual(['POST /api/alerts/batchUpdate', 'POST /api/alerts/batchUpdate']);
+		// two batch calls, then one read-back for both changes (40 ids > 25: everything changed since just before)
+		expect(calls.map((q) => `${q.method} ${q.path}`)).toEqual(['POST /api/alerts/batchUpdate', 'POST /api/alerts/batchUpdate', 'GET /api/alerts']);
+		expect(calls[2].query.$filter).toMatch(/^lastUpdateTime ge \d{4}-\d{2}-\d{2}T[\d:.]+Z$/);
 		r.items.forEach((item, k) => {
 			expect(item.pairedItem).toEqual({ item: k });
-			expect(item.json).toMatchObject({ alertIds: input[k].ids, updated: true, batchCalls: 1, tenantId: tenant, customerLabel: 'L', itemsInBatch: 15 });
+			expect(item.json).toMatchObject({ alertIds: input[k].ids, batchCalls: 1, verificationReads: 1, tenantId: tenant, customerLabel: 'L', itemsInBatch: 15 });
+			// the 5 shared ids belong to both changes: the read shows the later one, so the earlier change is unknown for them
+			const own = item.json.alerts as Array<{ id: string; updated: unknown }>;
+			expect(own.find((a) => a.id === ids[10 + k])).toEqual({ id: ids[10 + k], updated: true });
 			// ids shared between items of one group are sent once: 15 own + 5 shared
 			expect(item.json.alertsInBatch).toBe(20);
 		});
@@ -224,8 +229,11 @@ describe('Update Many', () => {
 			updateFields: { comment: 'bulk' },
 		});
 		expect(r.error).toBeUndefined();
-		expect(r.items[0].json).toMatchObject({ updated: true, batchCalls: 1, alertsInBatch: 10 });
-		expect(env.api({ sinceSeq: since })).toHaveLength(1);
+		expect(r.items[0].json).toMatchObject({ updated: true, updatedCount: 10, batchCalls: 1, verificationReads: 1, alertsInBatch: 10 });
+		// one batch call and one read-back by id (10 ids: `id eq … or …`)
+		const calls = env.api({ sinceSeq: since });
+		expect(calls.map((q) => `${q.method} ${q.path}`)).toEqual(['POST /api/alerts/batchUpdate', 'GET /api/alerts']);
+		expect(String(calls[1].query.$filter).split(' or ')).toHaveLength(10);
 		list.forEach((id, k) => expect(env.emu.getAlert(tenant, id)!.comments.length).toBe(before[k] + 1));
 	});
 
@@ -236,8 +244,9 @@ describe('Update Many', () => {
 			const since = env.emu.lastSeq();
 			const r = await env.run({ resource: 'alert', operation: 'updateMany', alertIds: list.join(','), updateFields: { assignedTo: 'small@contoso.com' } });
 			expect(r.error).toBeUndefined();
-			// 1 refused call of 10, then 4 + 4 + 2
-			expect(env.api({ sinceSeq: since }).map((q) => q.status)).toEqual([400, 200, 200, 200]);
+			// 1 refused call of 10, then 4 + 4 + 2, then one read-back
+			expect(env.api({ sinceSeq: since }).map((q) => q.status)).toEqual([400, 200, 200, 200, 200]);
+			expect(r.items[0].json.updated).toBe(true);
 			expect(r.items[0].json.batchCalls).toBe(4);
 			for (const id of list) expect(env.emu.getAlert(tenant, id)!.assignedTo).toBe('small@contoso.com');
 		} finally {
@@ -245,13 +254,71 @@ describe('Update Many', () => {
 		}
 	});
 
-	test('chunks of at most 500 ids: 1,203 ids → 3 calls', async () => {
+	test('chunks of at most 500 ids: 1,203 ids → 3 calls (Verify Updates off: no read, every alert "unknown")', async () => {
 		const many = Array.from({ length: 1203 }, (_, k) => `da639${String(k).padStart(15, '0')}_${k}`);
 		const since = env.emu.lastSeq();
-		const r = await env.run({ resource: 'alert', operation: 'updateMany', alertIds: '={{ $json.ids }}', updateFields: { status: 'InProgress' } }, { input: [{ ids: many }] });
+		const r = await env.run(
+			{ resource: 'alert', operation: 'updateMany', alertIds: '={{ $json.ids }}', updateFields: { status: 'InProgress' }, options: { verifyUpdates: false } },
+			{ input: [{ ids: many }] },
+		);
 		expect(r.error).toBeUndefined();
-		expect(r.items[0].json).toMatchObject({ updated: true, batchCalls: 3, alertsInBatch: 1203 });
+		expect(r.items[0].json).toMatchObject({ updated: 'unknown', updatedCount: 0, batchCalls: 3, verificationReads: 0, alertsInBatch: 1203 });
+		expect((r.items[0].json.unknownIds as string[]).length).toBe(1203);
 		expect(env.api({ sinceSeq: since })).toHaveLength(3);
+	});
+
+	test('alerts that do not exist are reported as not found, never as updated (batchUpdate answers 200 for them)', async () => {
+		const real = ids.slice(2, 5);
+		const missing = ['da639000000000000001_1', 'da639000000000000002_-2'];
+		const since = env.emu.lastSeq();
+		const r = await env.run({ resource: 'alert', operation: 'updateMany', alertIds: [...real, ...missing].join(','), updateFields: { assignedTo: 'verify@contoso.com' } });
+		expect(r.error).toBeUndefined();
+		expect(env.api({ sinceSeq: since }).map((q) => `${q.method} ${q.path} ${q.status}`)).toEqual(['POST /api/alerts/batchUpdate 200', 'GET /api/alerts 200']);
+		expect(r.items[0].json).toMatchObject({ updated: false, updatedCount: 3, notFoundIds: missing, unknownIds: [], batchCalls: 1, verificationReads: 1 });
+		expect(r.items[0].json.alerts).toEqual([
+			...real.map((id) => ({ id, updated: true })),
+			...missing.map((id) => ({ id, updated: false, reason: 'notFound' })),
+		]);
+	});
+
+	test('1,000 alerts: 2 batch calls + 1 read-back; 1,203 unknown ids: every one reported not found', async () => {
+		// bench terms: 2 batch calls of 500 and the fewest verification reads (one "changed since" read)
+		const many = env.emu.addAlerts(tenant, 100).map((a) => a.id);
+		const fake = Array.from({ length: 900 }, (_, k) => `da638${String(k).padStart(15, '0')}_${k}`);
+		let since = env.emu.lastSeq();
+		let r = await env.run({ resource: 'alert', operation: 'updateMany', alertIds: '={{ $json.ids }}', updateFields: { status: 'Resolved' } }, { input: [{ ids: many }] });
+		expect(r.items[0].json).toMatchObject({ updated: true, updatedCount: 100, batchCalls: 1, verificationReads: 1 });
+		expect(env.api({ sinceSeq: since })).toHaveLength(2);
+		since = env.emu.lastSeq();
+		r = await env.run({ resource: 'alert', operation: 'updateMany', alertIds: '={{ $json.ids }}', updateFields: { status: 'InProgress' } }, { input: [{ ids: [...many, ...fake] }] });
+		const calls = env.api({ sinceSeq: since });
+		expect(calls.filter((q) => q.path === '/api/alerts/batchUpdate')).toHaveLength(2);
+		// the "changed since" read finds the 100 real ones; the 900 others are read by id (25 per read) to tell "does not exist"
+		expect(calls.filter((q) => q.method === 'GET')).toHaveLength(1 + 36);
+		expect(r.items[0].json).toMatchObject({ updated: false, updatedCount: 100, batchCalls: 2, verificationReads: 37 });
+		expect((r.items[0].json.notFoundIds as string[]).length).toBe(900);
+	});
+
+	test('a read-back that fails leaves the alerts "unknown", never "updated"; a 400 on the id filter halves it', async () => {
+		const list = ids.slice(4, 10);
+		const fault = env.emu.injectFault({ match: { method: 'GET', path: /^\/api\/alerts\?/ }, status: 500, times: 10 });
+		try {
+			const r = await env.run({ resource: 'alert', operation: 'updateMany', alertIds: list.join(','), updateFields: { assignedTo: 'unknown@contoso.com' } });
+			expect(r.error).toBeUndefined();
+			expect(r.items[0].json).toMatchObject({ updated: 'unknown', updatedCount: 0, notFoundIds: [] });
+			expect((r.items[0].json.alerts as Array<{ reason: string }>)[0].reason).toMatch(/read-back request failed/);
+		} finally {
+			env.emu.removeFault(fault);
+		}
+		const refuse = env.emu.injectFault({ match: { method: 'GET', path: /^\/api\/alerts\?/ }, status: 400, times: 1 });
+		try {
+			const since = env.emu.lastSeq();
+			const r = await env.run({ resource: 'alert', operation: 'updateMany', alertIds: list.join(','), updateFields: { assignedTo: 'halved@contoso.com' } });
+			expect(r.items[0].json).toMatchObject({ updated: true, updatedCount: 6, verificationReads: 3 });
+			expect(env.api({ sinceSeq: since }).map((q) => q.status)).toEqual([200, 400, 200, 200]);
+		} finally {
+			env.emu.removeFault(refuse);
+		}
 	});
 
 	test('continueOnFail: a failed chunk yields error items only for its items', async () => {

@@ -94,8 +94,9 @@ describe('documented limits, time-scaled ×0.01 on both sides', () => {
 		);
 		expect(r.error).toBeUndefined();
 		expect(r.items).toHaveLength(250);
-		expect(env.api({ sinceSeq: since })).toHaveLength(1);
-		expect(r.items[0].json).toMatchObject({ batchCalls: 1, alertsInBatch: 250, itemsInBatch: 250 });
+		// one batch call and one read-back ("changed since just before"), which finds all 250
+		expect(env.api({ sinceSeq: since }).map((q) => q.endpointClass)).toEqual(['batchUpdate', 'alerts']);
+		expect(r.items[0].json).toMatchObject({ updated: true, batchCalls: 1, verificationReads: 1, alertsInBatch: 250, itemsInBatch: 250 });
 	});
 });
 

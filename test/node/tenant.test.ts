@@ -54,10 +54,14 @@ describe('Customer Tenant per item', () => {
 		);
 		expect(r.error).toBeUndefined();
 		expect(r.items.map((i) => i.json.tenantId)).toEqual([t1.id, t1.id, t1.id, t2.id, t2.id]);
+		// one batch call per tenant, then one read-back per tenant
 		expect(env.api().map((q) => [q.path, q.tenantId])).toEqual([
 			['/api/alerts/batchUpdate', t1.id],
 			['/api/alerts/batchUpdate', t2.id],
+			['/api/alerts', t1.id],
+			['/api/alerts', t2.id],
 		]);
+		expect(r.items.map((i) => i.json.updated)).toEqual([true, true, true, true, true]);
 		expect(env.emu.getAlert(t2.id, t2.alertIds[1])?.status).toBe('InProgress');
 	});
 
@@ -147,10 +151,22 @@ describe('Check Access', () => {
 		expect(env.api()).toHaveLength(0);
 	});
 
-	test('a malformed tenant in the list fails before any request', async () => {
-		const r = await env.run({ resource: 'tenant', operation: 'checkAccess', tenants: `${env.tenantId}, not a tenant` });
-		expect(r.error?.name).toBe('NodeOperationError');
-		expect(r.error?.message).toMatch(/neither a GUID nor a domain/);
-		expect(env.emu.count()).toBe(0);
+	test('one row per tenant entry: a malformed entry is its own row, the valid ones are still checked', async () => {
+		const [t1, t2] = env.scenario.tenants;
+		const secretLike = 'Zq98Q~looks.like-a_secret0123456789abcdef';
+		const r = await env.run({ resource: 'tenant', operation: 'checkAccess', tenants: `${t1.id}, not-a-tenant!, ${secretLike}, common, ${t2.domain}` });
+		expect(r.error).toBeUndefined();
+		const rows = r.items.map((i) => i.json);
+		expect(rows.map((j) => j.tenant)).toEqual([t1.id, 'not-a-tenant!', '(entry 3)', 'common', t2.domain]);
+		expect(rows[0]).toMatchObject({ tenantId: t1.id, ready: true, apiAccess: 'ok' });
+		expect(rows[1]).toMatchObject({ ready: false, inputError: true, tokenAcquired: false, apiAccess: 'notChecked' });
+		expect(rows[1].error).toMatch(/Tenants entry 2 "not-a-tenant!" is neither a GUID nor a domain/);
+		expect(rows[2].error).toMatch(/Tenants entry 3 \(the value entered looks like a client secret value\) is neither a GUID nor a domain/);
+		expect(rows[3].error).toMatch(/not a specific tenant/);
+		expect(rows[4]).toMatchObject({ tenantId: t2.id, ready: true });
+		expect(JSON.stringify(rows)).not.toContain(secretLike);
+		expect(JSON.stringify(rows)).not.toMatch(/Customer Tenant/);
+		// requests only for the two valid tenants
+		expect([...new Set(env.api().map((q) => q.tenantId))]).toEqual([t1.id, t2.id]);
 	});
 });

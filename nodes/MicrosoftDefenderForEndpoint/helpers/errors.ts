@@ -2,6 +2,7 @@
 import { type IDataObject, type INode, type INodeExecutionData, NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { redact } from '../core/redact';
+import { failureFacts } from '../transport/request';
 
 /** The error as a NodeApiError/NodeOperationError pointing at the item. */
 export function withItemIndex(node: INode, error: unknown, itemIndex: number, force = false): NodeApiError | NodeOperationError {
@@ -15,11 +16,13 @@ export function withItemIndex(node: INode, error: unknown, itemIndex: number, fo
 	return new NodeOperationError(node, redact(message), { itemIndex });
 }
 
-/** The continueOnFail output of a failed item: message, how to fix it, HTTP status, and the item link. */
+/** The continueOnFail output of a failed item: message, how to fix it, HTTP status or network cause, and the item link. */
 export function errorItem(error: unknown, itemIndex: number, extra: IDataObject = {}): INodeExecutionData {
-	const e = error as { message?: string; description?: string | null; httpCode?: string | null };
-	const json: IDataObject = { error: redact(e?.message ?? String(error)), ...extra };
-	if (e?.description) json.description = redact(String(e.description));
-	if (e?.httpCode) json.httpCode = e.httpCode;
+	const facts = failureFacts(error);
+	const json: IDataObject = { error: facts.message, ...extra };
+	if (facts.description) json.description = facts.description;
+	if (facts.httpCode !== undefined) json.httpCode = String(facts.httpCode);
+	// No HTTP answer (refused, timed out, DNS…): the cause in its own field, never in httpCode.
+	if (facts.networkError) json.networkError = facts.networkError;
 	return { json, pairedItem: { item: itemIndex } };
 }

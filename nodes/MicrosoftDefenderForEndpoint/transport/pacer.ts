@@ -5,7 +5,7 @@
  * https://learn.microsoft.com/en-us/defender-endpoint/api/get-alerts and
  * https://learn.microsoft.com/en-us/defender-endpoint/api/batch-update-alerts.
  */
-export type EndpointClass = 'alerts' | 'batchUpdate' | 'createByReference';
+export type EndpointClass = 'alerts' | 'batchUpdate' | 'createByReference' | 'indicators' | 'indicatorImport' | 'machines' | 'machineActions' | 'packageUri' | 'graphAlerts';
 
 export interface Window {
 	limit: number;
@@ -22,7 +22,40 @@ export const DOCUMENTED_BUDGETS: Record<EndpointClass, Window[]> = {
 		{ limit: 500, windowMs: 3_600_000 },
 	],
 	createByReference: [{ limit: 15, windowMs: 60_000 }],
+	// Submit, list and delete indicators: https://learn.microsoft.com/en-us/defender-endpoint/api/post-ti-indicator
+	indicators: [
+		{ limit: 100, windowMs: 60_000 },
+		{ limit: 1500, windowMs: 3_600_000 },
+	],
+	// Import indicators has its own budget, no hourly one stated: https://learn.microsoft.com/en-us/defender-endpoint/api/import-ti-indicators
+	indicatorImport: [{ limit: 30, windowMs: 60_000 }],
+	// Machines: list, get, find by IP/tag, tags, logon users, related alerts (one budget for all, the strictest reading):
+	// https://learn.microsoft.com/en-us/defender-endpoint/api/get-machines
+	machines: [
+		{ limit: 100, windowMs: 60_000 },
+		{ limit: 1500, windowMs: 3_600_000 },
+	],
+	// Machine actions (isolate, scan, …, cancel) and List/Get MachineActions, one budget for all of them:
+	// https://learn.microsoft.com/en-us/defender-endpoint/api/isolate-machine, https://learn.microsoft.com/en-us/defender-endpoint/api/get-machineactions-collection
+	machineActions: [
+		{ limit: 100, windowMs: 60_000 },
+		{ limit: 1500, windowMs: 3_600_000 },
+	],
+	// Get investigation package SAS URI: https://learn.microsoft.com/en-us/defender-endpoint/api/get-package-sas-uri
+	packageUri: [
+		{ limit: 2, windowMs: 60_000 },
+		{ limit: 120, windowMs: 3_600_000 },
+	],
+	// Microsoft Graph security alerts_v2 (list, get, update, comments; every sub-request of a $batch counts): Graph's
+	// throttling page documents 150 requests per minute per app and tenant for security detections
+	// (https://learn.microsoft.com/en-us/graph/throttling-limits#security-detections-and-incidents-service-limits), a text
+	// older than alerts_v2: paced under it, at 130, so one whole $batch of 20 fits in the headroom when the service
+	// counts a batch a little later than we did (its window then still holds the previous batch).
+	graphAlerts: [{ limit: 130, windowMs: 60_000 }],
 };
+
+/** The Graph security budget the pacing above stays under (per app and tenant, per minute). */
+export const GRAPH_ALERTS_DOCUMENTED_PER_MINUTE = 150;
 
 const MAX_KEYS = 10_000;
 

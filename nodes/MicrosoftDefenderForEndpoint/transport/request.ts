@@ -3,7 +3,10 @@
  * body, endpoint class); this module owns base URLs per cloud and region, tokens, pacing, retries and error
  * mapping. Nothing else in the package builds a URL or a header.
  */
+import { createHash } from 'node:crypto';
+
 import {
+	type IAdditionalCredentialOptions,
 	type ICredentialDataDecryptedObject,
 	type IDataObject,
 	type IExecuteFunctions,
@@ -17,7 +20,8 @@ import {
 	sleep,
 } from 'n8n-workflow';
 
-import { apiBaseForRegion, CloudConfigError, type CloudEndpoints } from '../core/clouds';
+import { type ApiEndpoint, apiEndpoint, type ApiName, CloudConfigError, type CloudEndpoints } from '../core/clouds';
+import { apiSaysWrongAudience, type AudienceProblem, audienceMatchesScope, isDefenderResource, otherApiName, wrongAudienceAdviceForScope, wrongAudienceForApi } from '../core/audience';
 import { CREDENTIAL_TYPE, CredentialInputError, type DefenderCredential, readCredential, tokenTarget } from '../core/credentials';
 import { isGuid } from '../core/ids';
 import { DEFAULT_MAX_THROTTLE_WAIT_MS } from '../core/limits';
@@ -27,15 +31,28 @@ import { type EndpointClass, pacer } from './pacer';
 import { redact } from '../core/redact';
 import { processSettings } from './processState';
 import { requestScope } from './requestScope';
+import { serverClock } from './serverClock';
 import { describeTransportCode, tokenBroker, TokenError, type TokenErrorKind } from './tokens';
 import { USER_AGENT } from '../core/version';
 
 export type DefenderContext = IExecuteFunctions | IPollFunctions | ILoadOptionsFunctions;
 
 export interface ApiRequest {
-	method: 'GET' | 'POST' | 'PATCH';
-	/** path segments after `/api/`, e.g. ['alerts', id, 'files']; each is URL-encoded */
+	method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+	/**
+	 * path segments after the API's prefix (`/api/` for Defender, `/v1.0/` for Graph), e.g. ['alerts', id, 'files'];
+	 * each is URL-encoded (a leading `$`, as in Graph's `$batch`, is kept)
+	 */
 	path: string[];
+	/**
+	 * An absolute URL the API itself returned (a Graph `@odata.nextLink`) instead of `path` and `qs`. Sent only when
+	 * its origin is exactly the session API's origin (and under its path prefix): the token never goes elsewhere.
+	 */
+	url?: string;
+	/** extra request headers (e.g. Graph's Prefer) */
+	headers?: Record<string, string>;
+	/** how many units of the endpoint class's budget this call uses (a Graph `$batch` of n sub-requests: n); default 1 */
+	paceUnits?: number;
 	qs?: IDataObject;
 	body?: IDataObject;
 	endpointClass: EndpointClass;
@@ -53,9 +70,15 @@ export interface ApiRequest {
 export interface DefenderSession {
 	credential: DefenderCredential;
 	tenantId: string;
+	/** `api.baseUrl` (kept for callers that need the origin only) */
 	apiBaseUrl: string;
 	endpoints: CloudEndpoints;
+	/** which API this session talks to: base URL, path prefix, token scope (core/clouds `apiEndpoint`) */
+	api: ApiEndpoint;
 }
+
+/** Graph: newer members of evolvable enums come back as themselves, not as `unknownFutureValue` (https://learn.microsoft.com/en-us/graph/best-practices-concept#handling-future-members-in-evolvable-enumerations). */
+export const GRAPH_PREFER = 'include-unknown-enum-members';
 
 const MAX_5XX_RETRIES = 3;
 const MAX_THROTTLE_RETRIES = 10;
@@ -72,8 +95,14 @@ async function readCredentialData(ctx: DefenderContext, itemIndex?: number): Pro
 	return await getCredentials.call(ctx, CREDENTIAL_TYPE, itemIndex ?? 0);
 }
 
-/** Validate the credential and the region for its cloud before any request is made. */
-export async function openSession(ctx: DefenderContext, options: { itemIndex?: number; tenantId?: string; region?: string } = {}): Promise<DefenderSession & { data: ICredentialDataDecryptedObject }> {
+/**
+ * Validate the credential and the region for its cloud before any request is made. `api`: the API the session talks
+ * to (default Defender for Endpoint; the Graph alert backend asks for 'graph', where a region does not apply).
+ */
+export async function openSession(
+	ctx: DefenderContext,
+	options: { itemIndex?: number; tenantId?: string; region?: string; api?: ApiName } = {},
+): Promise<DefenderSession & { data: ICredentialDataDecryptedObject }> {
 	const node = ctx.getNode();
 	const data = await readCredentialData(ctx, options.itemIndex);
 	let credential: DefenderCredential;
@@ -87,17 +116,30 @@ export async function openSession(ctx: DefenderContext, options: { itemIndex?: n
 	}
 	// The customer tenant was validated by backend/index.ts (backendFor), the one place that checks node input.
 	const tenantId = options.tenantId ?? credential.tenantId;
-	let apiBaseUrl: string;
+	let api: ApiEndpoint;
 	try {
-		apiBaseUrl = apiBaseForRegion(credential.endpoints, options.region);
+		api = apiEndpoint(credential.endpoints, options.api ?? 'defender', options.region);
 	} catch (error) {
 		if (error instanceof CloudConfigError) throw operationError(node, error.message, error.hint, options.itemIndex);
 		throw new NodeOperationError(node, error as Error, { itemIndex: options.itemIndex });
 	}
-	return { credential, tenantId, apiBaseUrl, endpoints: credential.endpoints, data };
+	return { credential, tenantId, apiBaseUrl: api.baseUrl, endpoints: credential.endpoints, api, data };
 }
 
-/** A token for the session's tenant (cached, single-flight, refreshed ahead of expiry by msal). */
+/** What messages call the session's API. */
+function apiName(session: DefenderSession): string {
+	return session.api?.api === 'graph' ? 'Microsoft Graph' : 'Defender';
+}
+
+/** The token n8n stored in the credential's expirable field ('' when none). */
+function storedToken(session: { data: ICredentialDataDecryptedObject }): string {
+	return typeof session.data.accessToken === 'string' ? session.data.accessToken : '';
+}
+
+/**
+ * A token for the session's tenant (cached, single-flight, refreshed ahead of expiry by msal). A fresh process uses
+ * the token n8n stored in the credential while it is valid for this tenant, instead of signing in again.
+ */
 export async function sessionToken(
 	ctx: DefenderContext,
 	session: DefenderSession & { data: ICredentialDataDecryptedObject },
@@ -106,7 +148,7 @@ export async function sessionToken(
 ): Promise<string> {
 	const http = tokenHttpFrom((opts) => ctx.helpers.httpRequest(opts), credentialOwnAllowedDomains(session.data));
 	try {
-		const token = await tokenBroker.acquire(tokenTarget(session.credential, session.tenantId), http, { rejectedToken });
+		const token = await tokenBroker.acquire(tokenTarget(session.credential, session.tenantId, session.api.scope), http, { rejectedToken, storedToken: storedToken(session) || undefined });
 		return token.accessToken;
 	} catch (error) {
 		throw tokenFailure(ctx.getNode(), error, session, itemIndex);
@@ -115,11 +157,29 @@ export async function sessionToken(
 
 type NodeApiErrorOptions = ConstructorParameters<typeof NodeApiError>[2];
 
-/** Sign-in failed; `tokenErrorKind` says why (invalidSecret, notConsented, …; see TokenErrorKind). */
+/**
+ * Sign-in failed; `tokenErrorKind` says why (invalidSecret, notConsented, …; see TokenErrorKind). `httpCode` is only
+ * ever an HTTP status of the sign-in service; when there was no answer, `networkError` carries the cause.
+ */
 export class TokenFailureError extends NodeApiError {
 	constructor(
 		node: INode,
 		readonly tokenErrorKind: TokenErrorKind,
+		errorResponse: JsonObject,
+		options: NodeApiErrorOptions,
+		readonly networkError?: string,
+	) {
+		super(node, errorResponse, options);
+		// NodeApiError falls back to any `code`-like property for httpCode; only an HTTP status belongs there.
+		if (!options?.httpCode) this.httpCode = null;
+	}
+}
+
+/** The API refused the token because it is for another API (its `aud`); `wrongAudience` is that audience. */
+export class WrongAudienceError extends NodeApiError {
+	constructor(
+		node: INode,
+		readonly wrongAudience: string,
 		errorResponse: JsonObject,
 		options: NodeApiErrorOptions,
 	) {
@@ -152,17 +212,26 @@ export interface FailureFacts {
 	retryAfterMs?: number;
 	/** set when getting a token failed */
 	tokenErrorKind?: TokenErrorKind;
+	/** the network cause when no HTTP answer came (e.g. "connection refused"); httpCode stays for HTTP statuses */
+	networkError?: string;
+	/** the token's audience, when the API refused it as a token for another API */
+	wrongAudience?: string;
 }
 
 export function failureFacts(error: unknown): FailureFacts {
 	const info = describeFailure(error);
 	const description = error instanceof NodeApiError || error instanceof NodeOperationError ? (error.description ?? undefined) : undefined;
+	const networkError =
+		error instanceof TokenFailureError ? error.networkError : info.status === undefined && info.transportCode ? describeTransportCode(info.transportCode) : undefined;
+	const wrongAudience = (error as { wrongAudience?: unknown })?.wrongAudience;
 	return {
 		message: redact(error instanceof Error ? error.message : String(error)),
 		...(description ? { description: redact(description) } : {}),
 		...(info.status !== undefined ? { httpCode: info.status } : {}),
 		...(error instanceof ThrottledError ? { retryAfterMs: error.retryAfterMs } : {}),
 		...(error instanceof TokenFailureError ? { tokenErrorKind: error.tokenErrorKind } : {}),
+		...(networkError ? { networkError } : {}),
+		...(typeof wrongAudience === 'string' ? { wrongAudience } : {}),
 	};
 }
 
@@ -174,16 +243,19 @@ export function tokenFailure(node: INode, error: unknown, session: DefenderSessi
 		}
 		if (error.details.correlationId) parts.push(`Correlation ID: ${error.details.correlationId}`);
 		if (error.details.traceId) parts.push(`Trace ID: ${error.details.traceId}`);
+		const status = error.details.status && error.details.status >= 100 ? String(error.details.status) : undefined;
+		const networkError = !status && error.details.cause ? redact(error.details.cause) : undefined;
 		return new TokenFailureError(
 			node,
 			error.kind,
-			{ message: error.message, code: error.kind } as JsonObject,
+			{ message: error.message, tokenErrorKind: error.kind, ...(status ? { status } : {}) } as JsonObject,
 			{
 				message: redact(error.message),
 				description: redact(parts.join(' ')),
-				httpCode: error.details.status ? String(error.details.status) : undefined,
+				httpCode: status,
 				itemIndex,
 			},
+			networkError,
 		);
 	}
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
@@ -237,7 +309,17 @@ export function describeFailure(error: unknown): FailureInfo {
 		if (typeof c.code === 'string' && /^[A-Z_]+$/.test(c.code)) transportCode ??= c.code;
 		current = c.cause ?? c.errorResponse;
 	}
-	let defender: FailureInfo['defender'];
+	const defender = errorBodyOf(body);
+	const message = error instanceof Error ? error.message : String(error);
+	return { status, headers, defender, transportCode, message };
+}
+
+/**
+ * The `error` object of an API error body. Defender: `{code, message, target}` (target = correlation id); Graph:
+ * `{code, message, innerError: {date, request-id, client-request-id}}` (https://learn.microsoft.com/en-us/graph/errors),
+ * whose request-id becomes `target`.
+ */
+function errorBodyOf(body: unknown): FailureInfo['defender'] {
 	let parsed = body;
 	if (typeof parsed === 'string') {
 		try {
@@ -246,12 +328,23 @@ export function describeFailure(error: unknown): FailureInfo {
 			/* not JSON */
 		}
 	}
-	if (parsed && typeof parsed === 'object' && 'error' in (parsed as object)) {
-		const e = (parsed as { error?: unknown }).error;
-		if (e && typeof e === 'object') defender = e as FailureInfo['defender'];
+	if (!parsed || typeof parsed !== 'object' || !('error' in (parsed as object))) return undefined;
+	const e = (parsed as { error?: unknown }).error;
+	if (!e || typeof e !== 'object') return undefined;
+	const out = { ...(e as { code?: string; message?: string; target?: string }) };
+	const inner = ((e as { innerError?: unknown; innererror?: unknown }).innerError ?? (e as { innererror?: unknown }).innererror) as Record<string, unknown> | undefined;
+	if (typeof out.target !== 'string' && inner && typeof inner === 'object') {
+		const requestId = inner['request-id'] ?? inner.requestId;
+		if (typeof requestId === 'string') out.target = requestId;
 	}
-	const message = error instanceof Error ? error.message : String(error);
-	return { status, headers, defender, transportCode, message };
+	return out;
+}
+
+/** A failed answer inside a Graph `$batch` response, as `describeFailure` would report it for a direct call. */
+export function batchFailureInfo(status: number, headers: Record<string, unknown> | undefined, body: unknown): FailureInfo {
+	const h = lowerHeaders(headers);
+	const defender = errorBodyOf(body);
+	return { status, headers: h, defender, message: defender?.message ?? `HTTP ${status}` };
 }
 
 /** A TokenError anywhere in the cause chain (the credential's preAuthentication wraps it for n8n). */
@@ -267,7 +360,8 @@ function findTokenError(error: unknown): TokenError | undefined {
 	return undefined;
 }
 
-function retryAfterMs(headers: Record<string, string>): number | undefined {
+/** Retry-After (seconds or an HTTP date) in ms; headers with lower-case names. */
+export function retryAfterMs(headers: Record<string, string>): number | undefined {
 	const value = headers['retry-after'];
 	if (!value) return undefined;
 	const seconds = Number(value);
@@ -290,48 +384,94 @@ function parseRequiredRoles(message: string | undefined): { required: string[]; 
 	return { required: split(m[1]), granted: split(m[2]) };
 }
 
-function apiError(node: INode, info: FailureInfo, request: ApiRequest, session: DefenderSession, token: string | undefined): NodeApiError {
+/**
+ * A 401/403 because the token is for another API: the API says so (its message or WWW-Authenticate header names the
+ * audience), or the token's `aud` is another Microsoft API, or (403 without a roles message) neither the scope's
+ * resource nor a Defender resource.
+ */
+function wrongAudience(info: FailureInfo, session: DefenderSession, token: string | undefined): AudienceProblem | undefined {
+	if (info.status !== 401 && info.status !== 403) return undefined;
+	const aud = decodeTokenClaims(token).aud;
+	if (!aud) return undefined;
+	const scope = session.api?.scope ?? session.endpoints.scope;
+	const apiSays = apiSaysWrongAudience(info.defender?.message, info.headers['www-authenticate']);
+	const known = wrongAudienceForApi(aud, scope, session.api?.api ?? 'defender');
+	if (apiSays || known) return known ?? { audience: aud, api: otherApiName(aud) };
+	const otherForDefender = session.api?.api !== 'graph' && !isDefenderResource(aud);
+	if (info.status === 403 && !parseRequiredRoles(info.defender?.message) && otherForDefender && !audienceMatchesScope(aud, scope)) {
+		return { audience: aud };
+	}
+	return undefined;
+}
+
+/** The NodeApiError for a failed answer (direct, or a Graph `$batch` sub-response), with the API's own name and advice. */
+export function apiError(node: INode, info: FailureInfo, request: ApiRequest, session: DefenderSession, token: string | undefined): NodeApiError {
 	const d = info.defender;
-	const correlation = d?.target ? ` Correlation ID: ${d.target}.` : '';
+	const graph = session.api?.api === 'graph';
+	const name = apiName(session);
+	const scope = session.api?.scope ?? session.endpoints.scope;
+	const correlation = d?.target ? ` ${graph ? 'Request ID' : 'Correlation ID'}: ${d.target}.` : '';
 	const tenant = session.tenantId;
+	const audience = wrongAudience(info, session, token);
+	if (audience) {
+		const said = d?.message ? ` ${name} answered: "${d.message}".` : '';
+		const message = `${name} refused the token for tenant ${tenant} (HTTP ${info.status}): it was issued for another API, not for ${graph ? 'the Microsoft Graph Security API' : 'Defender for Endpoint'}`;
+		return new WrongAudienceError(
+			node,
+			audience.audience,
+			{ message: redact(message), code: d?.code ?? null, target: d?.target ?? null, status: info.status ?? null } as JsonObject,
+			{
+				message: redact(message),
+				description: redact(`${wrongAudienceAdviceForScope(audience, scope, session.endpoints.cloud === 'custom', session.api?.api)}${said}${correlation}`),
+				httpCode: String(info.status),
+				itemIndex: request.itemIndex,
+			},
+		);
+	}
 	let message: string;
 	let description: string;
 	switch (info.status) {
 		case 400:
-			message = `Defender rejected the request (${d?.code ?? 'BadRequest'}): ${d?.message ?? info.message}`;
+			message = `${name} rejected the request (${d?.code ?? 'BadRequest'}): ${d?.message ?? info.message}`;
 			description = 'Check the filter and field values of this item.';
 			break;
 		case 401:
-			message = `Defender did not accept the access token for tenant ${tenant}, even after a fresh token was requested`;
-			description = 'The token was issued but the API refused it: check that the Cloud and token scope match the tenant\'s Defender environment, and that the app is consented in this tenant.';
+			message = `${name} did not accept the access token for tenant ${tenant}, even after a fresh token was requested`;
+			description = graph
+				? 'The token was issued but Microsoft Graph refused it: check that the Cloud (and a custom Graph Token Scope) matches the tenant, and that the app is consented in this tenant.'
+				: 'The token was issued but the API refused it: check that the Cloud and token scope match the tenant\'s Defender environment, and that the app is consented in this tenant.';
 			break;
 		case 403: {
 			const roles = parseRequiredRoles(d?.message);
 			const granted = decodeTokenClaims(token).roles ?? [];
 			const needed = roles?.required.length ? roles.required : (request.requiredRoles ?? []);
 			message = `The app lacks the permission for this operation in tenant ${tenant}${needed.length ? `: it needs ${needed.join(' or ')}` : ''}`;
-			description = `The token carries ${granted.length ? granted.join(', ') : 'no WindowsDefenderATP application permissions'}. In the app registration add the missing permission under API permissions → APIs my organization uses → WindowsDefenderATP → Application permissions, then grant admin consent in tenant ${tenant}.`;
+			description = graph
+				? `The Microsoft Graph token carries ${granted.length ? granted.join(', ') : 'no Microsoft Graph application permissions'}. In the app registration add the missing permission under API permissions → Microsoft Graph → Application permissions, then have an administrator of tenant ${tenant} consent again (every customer tenant must consent again after a permission is added: Tenant → Get Consent Link).`
+				: `The token carries ${granted.length ? granted.join(', ') : 'no WindowsDefenderATP application permissions'}. In the app registration add the missing permission under API permissions → APIs my organization uses → WindowsDefenderATP → Application permissions, then grant admin consent in tenant ${tenant}.`;
 			break;
 		}
 		case 404:
 			message = request.notFoundMessage ?? `Not found in tenant ${tenant}: ${d?.message ?? 'the resource does not exist'}`;
-			description = 'Check the ID, the tenant and the region.';
+			description = graph ? 'Check the ID (on Microsoft Graph: the alert\'s "id") and the tenant.' : 'Check the ID, the tenant and the region.';
 			break;
 		case 429:
-			message = `Defender is throttling requests for tenant ${tenant}`;
+			message = `${name} is throttling requests for tenant ${tenant}`;
 			description = 'Retry later.';
 			break;
 		default:
 			if (info.status && info.status >= 500) {
-				message = `Defender had an internal failure (HTTP ${info.status}${d?.code ? `, ${d.code}` : ''})`;
+				message = `${name} had an internal failure (HTTP ${info.status}${d?.code ? `, ${d.code}` : ''})`;
 				description = request.idempotent
 					? `It persisted after ${MAX_5XX_RETRIES} retries; try again later.`
 					: 'The request changes data and was not repeated automatically; check the alert before retrying.';
 			} else if (info.transportCode) {
-				message = `Could not reach Defender at ${session.apiBaseUrl} (${describeTransportCode(info.transportCode)})`;
-				description = 'Check the region, the network path or proxy from n8n, and (custom clouds) the API Base URL.';
+				message = `Could not reach ${name} at ${session.apiBaseUrl} (${describeTransportCode(info.transportCode)})`;
+				description = graph
+					? 'Check the network path or proxy from n8n, and (custom clouds) the Graph Base URL.'
+					: 'Check the region, the network path or proxy from n8n, and (custom clouds) the API Base URL.';
 			} else {
-				message = `Defender request failed: ${info.message}`;
+				message = `${name} request failed: ${info.message}`;
 				description = 'See the details for the response.';
 			}
 	}
@@ -347,14 +487,14 @@ function apiError(node: INode, info: FailureInfo, request: ApiRequest, session: 
 	);
 }
 
-function throttledError(node: INode, request: ApiRequest, session: DefenderSession, waitMs: number, info?: FailureInfo): NodeApiError {
+export function throttledError(node: INode, request: ApiRequest, session: DefenderSession, waitMs: number, info?: FailureInfo): NodeApiError {
 	const retryAt = new Date(Date.now() + waitMs).toISOString();
 	return new ThrottledError(
 		node,
 		waitMs,
 		{ message: 'TooManyRequests', code: 'TooManyRequests', target: info?.defender?.target ?? null } as JsonObject,
 		{
-			message: `Defender is throttling ${request.endpointClass} requests for tenant ${session.tenantId}; retry after ${formatDuration(waitMs)} (${retryAt})`,
+			message: `${apiName(session)} is throttling ${request.endpointClass} requests for tenant ${session.tenantId}; retry after ${formatDuration(waitMs)} (${retryAt})`,
 			description: `The documented budget for this endpoint is per app and tenant. The wait exceeds the node's maximum throttle wait; raise "Max Throttle Wait" or run fewer items per minute.${info?.defender?.target ? ` Correlation ID: ${info.defender.target}.` : ''}`,
 			httpCode: '429',
 			itemIndex: request.itemIndex,
@@ -362,21 +502,104 @@ function throttledError(node: INode, request: ApiRequest, session: DefenderSessi
 	);
 }
 
+/**
+ * n8n stores the credential's token only from `preAuthentication`, which it calls when the stored token is empty
+ * (or after a 401). When this process had to sign in although a token is stored (it had expired, or belonged to an
+ * older sign-in), hand n8n the credential with an empty token field: n8n then calls `preAuthentication`, which returns
+ * the token just obtained, and persists it, so the next process can use it instead of signing in. Only for the
+ * credential's own tenant (per-item customer tenants are not stored by n8n).
+ */
+function persistOptions(ctx: DefenderContext, session: DefenderSession & { data: ICredentialDataDecryptedObject }, token: string): IAdditionalCredentialOptions | undefined {
+	const stored = storedToken(session);
+	if (!stored || stored === token || session.tenantId !== session.credential.tenantId) return undefined;
+	const details = ctx.getNode().credentials?.[CREDENTIAL_TYPE];
+	if (!details?.id) return undefined;
+	// once per credential and token in this process, however many items read the credential before n8n wrote it
+	const key = `${details.id}|${createHash('sha256').update(token).digest('hex')}`;
+	if (persistedTokens.has(key)) return undefined;
+	persistedTokens.add(key);
+	while (persistedTokens.size > 1000) {
+		const oldest = persistedTokens.values().next().value;
+		if (oldest === undefined) break;
+		persistedTokens.delete(oldest);
+	}
+	return { credentialsDecrypted: { id: details.id, name: details.name, type: CREDENTIAL_TYPE, data: { ...session.data, accessToken: '' } } };
+}
+
+/** (credential id, token hash) pairs handed to n8n to store (see persistOptions); bounded. */
+const persistedTokens = new Set<string>();
+
+/**
+ * The body of a `returnFullResponse` answer, recording its Date header in the server clock. Anything that is not a
+ * full response (a test double, an older n8n) is taken as the body itself.
+ */
+function bodyOfFullResponse(result: unknown, url: string): unknown {
+	if (result && typeof result === 'object' && 'statusCode' in result && 'headers' in result && 'body' in result) {
+		const full = result as { body: unknown; headers: unknown };
+		serverClock.record(url, lowerHeaders(full.headers).date);
+		return full.body;
+	}
+	return result;
+}
+
 export function pacingKey(clientId: string, tenantGuid: string, endpointClass: EndpointClass): string {
 	return `${clientId.toLowerCase()}|${tenantGuid.toLowerCase()}|${endpointClass}`;
 }
 
-export function apiPath(segments: string[]): string {
-	return `/api/${segments.map((s) => encodeURIComponent(s)).join('/')}`;
+/**
+ * The API throttled part of a call that itself succeeded (a Graph `$batch` whose sub-requests answered 429 with their
+ * own Retry-After): hold every request of this app, tenant and endpoint class for `ms`, as a 429 of a direct call does.
+ */
+export async function holdPacing(ctx: DefenderContext, session: DefenderSession & { data: ICredentialDataDecryptedObject }, endpointClass: EndpointClass, ms: number, itemIndex?: number): Promise<void> {
+	const token = await sessionToken(ctx, session, itemIndex);
+	const tid = decodeTokenClaims(token).tid ?? session.tenantId;
+	pacer.blockFor(pacingKey(session.credential.clientId, tid, endpointClass), ms);
+}
+
+/** `/api/a/b` (Defender) or `/v1.0/a/b` (Graph); segments are URL-encoded, a leading `$` (Graph's `$batch`) is kept. */
+export function apiPath(segments: string[], prefix: '/api' | '/v1.0' = '/api'): string {
+	return `${prefix}/${segments.map((s) => encodeURIComponent(s).replace(/^%24/, '$')).join('/')}`;
 }
 
 /**
- * Send one Defender API request with pacing, token, bounded retries and error mapping. Returns the parsed body
- * (undefined for empty bodies).
+ * Whether `link` (an absolute URL the API returned, e.g. `@odata.nextLink`) is on the session API's own origin, exactly
+ * (scheme, host and port), and under its path prefix. Only such a link is ever sent with the token.
+ */
+export function isOwnApiUrl(session: Pick<DefenderSession, 'api'>, link: string): boolean {
+	let url: URL;
+	let base: URL;
+	try {
+		url = new URL(link);
+		base = new URL(session.api.baseUrl);
+	} catch {
+		return false;
+	}
+	if (url.origin !== base.origin || url.username || url.password) return false;
+	const prefix = `${base.pathname.replace(/\/+$/, '')}${session.api.pathPrefix}/`;
+	return url.pathname.startsWith(prefix);
+}
+
+/**
+ * Send one API request (Defender for Endpoint or, for a Graph session, Microsoft Graph) with pacing, token, bounded
+ * retries and error mapping. Returns the parsed body (undefined for empty bodies).
  */
 export async function defenderRequest<T = unknown>(ctx: DefenderContext, request: ApiRequest, session: DefenderSession & { data: ICredentialDataDecryptedObject }): Promise<T> {
 	const node = ctx.getNode();
-	const url = `${session.apiBaseUrl}${apiPath(request.path)}`;
+	const graph = session.api.api === 'graph';
+	if (request.url !== undefined && !isOwnApiUrl(session, request.url)) {
+		let where = 'an unparsable address';
+		try {
+			where = new URL(request.url).origin;
+		} catch {
+			/* keep */
+		}
+		throw new NodeOperationError(node, `${apiName(session)} returned a next-page link to ${where}, not to ${new URL(session.api.baseUrl).origin}; it was not followed`, {
+			description: 'The access token is only ever sent to the API\'s own origin. The items read so far are not returned; run the node again, and report this if it repeats.',
+			itemIndex: request.itemIndex,
+		});
+	}
+	const url = request.url ?? `${session.apiBaseUrl}${apiPath(request.path, session.api.pathPrefix)}`;
+	const units = Math.max(1, Math.floor(request.paceUnits ?? 1));
 	const maxWait = request.maxThrottleWaitMs ?? DEFAULT_MAX_THROTTLE_WAIT_MS;
 	let throttleWaited = 0;
 	let serverErrors = 0;
@@ -385,42 +608,72 @@ export async function defenderRequest<T = unknown>(ctx: DefenderContext, request
 	// Budgets are per app + tenant: key them by the token's tenant GUID, so a tenant named by its domain in one item
 	// and by its GUID in the next shares one budget (the token itself is cached; this costs no request).
 	let token = await sessionToken(ctx, session, request.itemIndex);
-	const tid = decodeTokenClaims(token).tid ?? session.tenantId;
+	const claims = decodeTokenClaims(token);
+	// A token that is surely for another API (e.g. a custom Token Scope of Microsoft Graph) is not sent: the answer
+	// would be a 403 that reads like a missing permission.
+	const foreign = wrongAudienceForApi(claims.aud, session.api.scope, session.api.api);
+	if (foreign) {
+		const message = `The access token for tenant ${session.tenantId} is for ${foreign.api ?? 'another API'}, not for ${graph ? 'the Microsoft Graph Security API' : 'Defender for Endpoint'}`;
+		throw new WrongAudienceError(node, foreign.audience, { message } as JsonObject, {
+			message,
+			description: wrongAudienceAdviceForScope(foreign, session.api.scope, session.endpoints.cloud === 'custom', session.api.api),
+			itemIndex: request.itemIndex,
+		});
+	}
+	const tid = claims.tid ?? session.tenantId;
 	const paceKey = pacingKey(session.credential.clientId, tid, request.endpointClass);
 	// The first attempt sends that token; later attempts (after pacing, a 429 or a backoff) fetch it again, since it
 	// may have been renewed meanwhile.
 	let refetchToken = false;
 
 	for (;;) {
-		const delay = pacer.delayFor(paceKey, request.endpointClass);
-		if (delay > 0) {
-			if (throttleWaited + delay > maxWait) throw throttledError(node, request, session, delay);
-			throttleWaited += delay;
-			await sleep(delay);
-			refetchToken = true;
-			continue;
+		// `units` slots of the budget (one per sub-request of a Graph $batch), each waited for like a single call.
+		for (let paced = 0; paced < units; ) {
+			const delay = pacer.delayFor(paceKey, request.endpointClass);
+			if (delay > 0) {
+				if (throttleWaited + delay > maxWait) throw throttledError(node, request, session, delay);
+				throttleWaited += delay;
+				await sleep(delay);
+				refetchToken = true;
+				continue;
+			}
+			pacer.record(paceKey, request.endpointClass);
+			paced += 1;
 		}
-		pacer.record(paceKey, request.endpointClass);
 
 		if (refetchToken) token = await sessionToken(ctx, session, request.itemIndex);
 		refetchToken = true; // any further attempt follows a wait or a failed send
-		const scope = { tenantId: session.tenantId, token };
+		// The credential's preAuthentication reads the scope: after a 401 it replaces the token of THIS API.
+		const scope = { tenantId: session.tenantId, token, scope: session.api.scope };
 		const options: IHttpRequestOptions = {
 			method: request.method,
 			url,
-			qs: request.qs,
+			qs: request.url === undefined ? request.qs : undefined,
 			body: request.body,
 			json: true,
-			headers: { 'User-Agent': USER_AGENT, Accept: 'application/json', ...(request.body ? { 'Content-Type': 'application/json' } : {}) },
+			headers: {
+				'User-Agent': USER_AGENT,
+				Accept: 'application/json',
+				...(request.body ? { 'Content-Type': 'application/json' } : {}),
+				...(graph ? { Prefer: GRAPH_PREFER } : {}),
+				...(request.headers ?? {}),
+			},
 			disableFollowRedirect: true,
 			sendCredentialsOnCrossOriginRedirect: false,
 			timeout: REQUEST_TIMEOUT_MS,
+			// Internal only: the headers give the API's clock (Date, transport/serverClock.ts); callers get the body.
+			returnFullResponse: true,
 		};
+		const persist = persistOptions(ctx, session, token);
 		try {
-			const result = await requestScope.run(scope, async () => await ctx.helpers.httpRequestWithAuthentication.call(ctx, CREDENTIAL_TYPE, options));
-			return (result === '' ? undefined : result) as T;
+			const result = await requestScope.run(scope, async () => await ctx.helpers.httpRequestWithAuthentication.call(ctx, CREDENTIAL_TYPE, options, persist));
+			// n8n has now stored the token that was sent (see persistOptions): later calls of this session need not.
+			if (persist) session.data.accessToken = scope.token ?? token;
+			const body = bodyOfFullResponse(result, url);
+			return (body === '' ? undefined : body) as T;
 		} catch (error) {
 			const info = describeFailure(error);
+			serverClock.record(url, info.headers.date);
 			const tokenError = findTokenError(error);
 			if (tokenError) {
 				// n8n refreshed the token after a 401 (preAuthentication) and that failed, e.g. consent was revoked.

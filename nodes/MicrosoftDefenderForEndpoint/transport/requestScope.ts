@@ -7,10 +7,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  * - `tenantId`: the tenant this request is for (the credential's, or a per-item customer tenant override).
  * - `token`: the token the transport obtained for that tenant; `authenticate` sends it, and when n8n calls
  *   `preAuthentication` after a 401 it is the token the API rejected, so exactly that one gets replaced.
+ * - `scope`: the token scope of the API this request goes to (Defender for Endpoint or Microsoft Graph): the
+ *   credential asks the broker for a token of THAT scope, so a 401 from Graph refreshes the Graph token. Absent:
+ *   the scope of the credential's Alerts API (what n8n's credential Test button sends to).
  */
 export interface RequestScope {
 	tenantId: string;
 	token?: string;
+	scope?: string;
 }
 
 export const requestScope = new AsyncLocalStorage<RequestScope>();

@@ -2,8 +2,15 @@
  * The token layer: OAuth 2.0 client credentials through @azure/msal-node, shared by every node, credential test,
  * execution and workflow in one n8n process.
  *
- * - Keyed by (authority host, tenant, client id, secret hash, scope): one token request per key per token
- *   lifetime. msal serves its cached token until 5 minutes before expiry and then fetches a new one.
+ * - Keyed by (authority host, tenant, client id, hash of the secret or of the certificate's key material, scope):
+ *   one token request per key per token lifetime. msal serves its cached token until 5 minutes before expiry and
+ *   then fetches a new one.
+ * - Across processes: n8n persists the token in the credential (its expirable `accessToken` field). A process whose
+ *   msal cache is still empty for a key uses that stored token instead of signing in, while it is valid for the
+ *   target (`exp` with msal's 5-minute margin, `tid`, `aud` = the scope's resource, `appid` = the client id; see
+ *   core/storedToken.ts). Once msal has issued a token for the key in this process, msal's cache is authoritative.
+ * - Client secret or certificate: msal's `clientCertificate` (SHA-256 thumbprint, key, and the chain as `x5c`, so
+ *   subject-name/issuer authentication works) signs the client assertion.
  * - Keyed by tenant from the start, so one app registration can serve many customer tenants (MSSP use).
  * - Single flight: concurrent first requests for a key share one in-flight request (msal has none for this flow).
  * - A token the API rejected is replaced exactly once: callers pass the rejected token and the broker forces a
@@ -27,8 +34,10 @@ import {
 
 import { consentLink } from '../core/clouds';
 import type { TokenTarget } from '../core/credentials';
+import { isGuid } from '../core/ids';
 import { decodeTokenClaims } from '../core/jwt';
 import { registerSecret, redact } from '../core/redact';
+import { judgeStoredToken, STORED_TOKEN_MARGIN_MS } from '../core/storedToken';
 
 export interface TokenHttpRequest {
 	method: 'GET' | 'POST';
@@ -51,11 +60,16 @@ export interface AcquiredToken {
 	accessToken: string;
 	expiresOn: Date | null;
 	fromCache: boolean;
+	/** the token n8n stored in the credential, used instead of a sign-in */
+	fromStore?: boolean;
 }
 
 export type TokenErrorKind =
 	| 'invalidSecret'
 	| 'expiredSecret'
+	| 'certificateNotRegistered'
+	| 'invalidCertificate'
+	| 'clockSkew'
 	| 'unknownTenant'
 	| 'unknownApp'
 	| 'notConsented'
@@ -165,6 +179,12 @@ class N8nNetworkModule implements INetworkModule {
 interface AppEntry {
 	app: ConfidentialClientApplication;
 	tenantId: string;
+	/** per scope: a stored token in use while msal has issued none in this process */
+	seeded: Map<string, { accessToken: string; expiresOnMs: number }>;
+	/** scopes msal has issued a token for in this process (its cache then wins over any stored token) */
+	issued: Set<string>;
+	/** hashes of tokens the API rejected: never taken from storage again */
+	rejected: Set<string>;
 }
 
 export interface TokenStats {
@@ -172,6 +192,8 @@ export interface TokenStats {
 	tokenRequests: Record<string, number>;
 	/** OpenID configuration / discovery GETs */
 	metadataRequests: number;
+	/** times a token stored in the credential was used instead of a sign-in */
+	storedTokensUsed: number;
 	apps: number;
 }
 
@@ -181,6 +203,13 @@ function sha256(value: string): string {
 	return createHash('sha256').update(value).digest('hex');
 }
 
+/** What identifies the app's credential in the broker key: a hash of the secret, or of the certificate's key material. */
+function credentialHash(target: TokenTarget): string {
+	return target.auth.kind === 'secret' ? sha256(`secret|${target.auth.secret}`) : sha256(`certificate|${target.auth.certificate.keyHash}`);
+}
+
+const MAX_REJECTED = 20;
+
 export class TokenBroker {
 	private readonly apps = new Map<string, AppEntry>();
 	/**
@@ -189,8 +218,10 @@ export class TokenBroker {
 	 * "contoso.onmicrosoft.com" in one node and the alert's tenant GUID in the next share one token.
 	 */
 	private readonly aliases = new Map<string, string>();
+	/** tenant GUID (`tid`) learned for a key whose tenant was given as a domain */
+	private readonly tenantGuids = new Map<string, string>();
 	private readonly inflight = new Map<string, Promise<AcquiredToken>>();
-	private stats: TokenStats = { tokenRequests: {}, metadataRequests: 0, apps: 0 };
+	private stats: TokenStats = { tokenRequests: {}, metadataRequests: 0, storedTokensUsed: 0, apps: 0 };
 
 	getStats(): TokenStats {
 		return { ...this.stats, tokenRequests: { ...this.stats.tokenRequests }, apps: this.apps.size };
@@ -200,17 +231,26 @@ export class TokenBroker {
 	reset(): void {
 		this.apps.clear();
 		this.aliases.clear();
+		this.tenantGuids.clear();
 		this.inflight.clear();
-		this.stats = { tokenRequests: {}, metadataRequests: 0, apps: 0 };
+		this.stats = { tokenRequests: {}, metadataRequests: 0, storedTokensUsed: 0, apps: 0 };
 	}
 
 	/**
 	 * A valid access token for the target. `rejectedToken`: a token the API just answered 401 to; if the cache
 	 * still holds it, a new one is fetched (skipCache), otherwise the cached (already refreshed) one is returned.
+	 * `storedToken`: the token n8n stored in the credential, used while msal has issued none for this key in this
+	 * process and it is valid for the target.
 	 */
-	async acquire(target: TokenTarget, http: TokenHttp, options: { rejectedToken?: string; forceRefresh?: boolean } = {}): Promise<AcquiredToken> {
-		registerSecret(target.clientSecret);
-		const keyFor = (tenant: string) => sha256([target.authorityHost, tenant.toLowerCase(), target.clientId.toLowerCase(), sha256(target.clientSecret)].join('|'));
+	async acquire(
+		target: TokenTarget,
+		http: TokenHttp,
+		options: { rejectedToken?: string; forceRefresh?: boolean; storedToken?: string } = {},
+	): Promise<AcquiredToken> {
+		if (target.auth.kind === 'secret' && !isGuid(target.auth.secret)) registerSecret(target.auth.secret);
+		if (target.auth.kind === 'certificate') registerSecret(target.auth.certificate.privateKeyPem);
+		const credHash = credentialHash(target);
+		const keyFor = (tenant: string) => sha256([target.authorityHost, tenant.toLowerCase(), target.clientId.toLowerCase(), credHash].join('|'));
 		const ownKey = keyFor(target.tenantId);
 		const appKey = this.aliases.get(ownKey) ?? ownKey;
 		const flightKey = `${appKey}|${target.scope}`;
@@ -218,6 +258,12 @@ export class TokenBroker {
 		const learnAlias = (token: AcquiredToken): AcquiredToken => {
 			const tid = decodeTokenClaims(token.accessToken).tid;
 			if (tid && tid.toLowerCase() !== target.tenantId.toLowerCase()) {
+				this.tenantGuids.set(ownKey, tid.toLowerCase());
+				while (this.tenantGuids.size > MAX_APPS * 2) {
+					const oldest = this.tenantGuids.keys().next().value;
+					if (oldest === undefined) break;
+					this.tenantGuids.delete(oldest);
+				}
 				const guidKey = keyFor(tid);
 				if (!this.apps.has(guidKey) || this.aliases.get(guidKey) === appKey) {
 					this.aliases.set(guidKey, appKey);
@@ -232,20 +278,57 @@ export class TokenBroker {
 			return token;
 		};
 
+		const rejected = options.rejectedToken;
+		if (rejected) {
+			entry.rejected.add(sha256(rejected));
+			while (entry.rejected.size > MAX_REJECTED) {
+				const oldest = entry.rejected.values().next().value;
+				if (oldest === undefined) break;
+				entry.rejected.delete(oldest);
+			}
+			if (entry.seeded.get(target.scope)?.accessToken === rejected) entry.seeded.delete(target.scope);
+		}
+		if (!options.forceRefresh) {
+			const seeded = entry.seeded.get(target.scope);
+			if (seeded && seeded.expiresOnMs - STORED_TOKEN_MARGIN_MS > Date.now()) {
+				return learnAlias({ accessToken: seeded.accessToken, expiresOn: new Date(seeded.expiresOnMs), fromCache: true, fromStore: true });
+			}
+			if (seeded) entry.seeded.delete(target.scope);
+			const stored = options.storedToken;
+			if (stored && stored !== rejected && !entry.issued.has(target.scope) && !entry.rejected.has(sha256(stored))) {
+				const verdict = judgeStoredToken(stored, {
+					tenantId: target.tenantId,
+					tenantGuid: this.tenantGuids.get(ownKey),
+					clientId: target.clientId,
+					scope: target.scope,
+				});
+				if (verdict.usable) {
+					entry.seeded.set(target.scope, { accessToken: stored, expiresOnMs: verdict.expiresOnMs });
+					this.stats.storedTokensUsed += 1;
+					return learnAlias({ accessToken: stored, expiresOn: new Date(verdict.expiresOnMs), fromCache: true, fromStore: true });
+				}
+			}
+		}
+
 		const run = (skipCache: boolean): Promise<AcquiredToken> => {
 			const existing = this.inflight.get(flightKey);
 			if (existing) return existing;
 			const promise = httpScope
 				.run({ http }, async () => await this.requestToken(entry, target, skipCache))
+				.then((token) => {
+					entry.issued.add(target.scope);
+					entry.seeded.delete(target.scope);
+					return token;
+				})
 				.finally(() => this.inflight.delete(flightKey));
 			this.inflight.set(flightKey, promise);
 			return promise;
 		};
 
 		let token = await run(options.forceRefresh === true);
-		if (options.rejectedToken && token.accessToken === options.rejectedToken) {
+		if (rejected && token.accessToken === rejected) {
 			token = await run(true);
-			if (token.accessToken === options.rejectedToken) {
+			if (token.accessToken === rejected) {
 				// A concurrent non-forced flight returned the same stale token; force once more, on our own.
 				token = await run(true);
 			}
@@ -269,10 +352,21 @@ export class TokenBroker {
 			}
 		});
 		const authorityUrl = new URL(target.authorityHost);
+		const credential =
+			target.auth.kind === 'secret'
+				? { clientSecret: target.auth.secret }
+				: {
+						clientCertificate: {
+							thumbprintSha256: target.auth.certificate.thumbprintSha256,
+							privateKey: target.auth.certificate.privateKeyPem,
+							// the chain, leaf first: Entra's subject-name/issuer authentication reads it from the assertion's x5c header
+							x5c: target.auth.certificate.certificatePem,
+						},
+					};
 		const app = new ConfidentialClientApplication({
 			auth: {
 				clientId: target.clientId,
-				clientSecret: target.clientSecret,
+				...credential,
 				authority: `${target.authorityHost}/${encodeURIComponent(target.tenantId)}`,
 				...(target.customAuthority ? { knownAuthorities: [authorityUrl.host] } : {}),
 			},
@@ -281,7 +375,7 @@ export class TokenBroker {
 				loggerOptions: { piiLoggingEnabled: false, loggerCallback: () => undefined },
 			},
 		});
-		const entry: AppEntry = { app, tenantId: target.tenantId };
+		const entry: AppEntry = { app, tenantId: target.tenantId, seeded: new Map(), issued: new Set(), rejected: new Set() };
 		this.apps.set(appKey, entry);
 		while (this.apps.size > MAX_APPS) {
 			const oldest = this.apps.keys().next().value;
@@ -334,6 +428,8 @@ export function mapMsalError(error: unknown, target: TokenTarget, transportCause
 	const details = { aadsts: code, correlationId: e.correlationId, traceId: trace, status: e.status, cause: transportCause };
 	const tenant = target.tenantId;
 	const app = target.clientId;
+	const cert = target.auth.kind === 'certificate' ? target.auth.certificate : undefined;
+	const entraText = `${e.errorMessage ?? ''} ${e.message ?? ''}`;
 	switch (code) {
 		case 7000215:
 			return new TokenError(
@@ -346,7 +442,36 @@ export function mapMsalError(error: unknown, target: TokenTarget, transportCause
 			return new TokenError(
 				'expiredSecret',
 				`The client secret of app ${app} has expired (AADSTS7000222)`,
-				'Create a new client secret under Certificates & secrets in the app registration and paste its value into the credential.',
+				'Rotate it: in the app registration open Certificates & secrets → Client secrets → New client secret, paste the new secret\'s Value into this credential (and into every other n8n credential that uses this app), then delete the expired secret. To stop rotating secrets every year or two, switch Authentication to Certificate.',
+				details,
+			);
+		case 700027:
+			if (cert) {
+				const expired = /expired/i.test(entraText);
+				return new TokenError(
+					'certificateNotRegistered',
+					expired
+						? `The certificate uploaded to app ${app} for this key has expired in Microsoft Entra (AADSTS700027)`
+						: `Microsoft Entra does not know this certificate for app ${app} (SHA-256 thumbprint ${cert.thumbprintSha256}) (AADSTS700027)`,
+					`Upload the certificate's public part (the .cer, .pem or .crt file, never the key) to the app registration under Certificates & secrets → Certificates (Entra shows its SHA-1 thumbprint ${cert.thumbprintSha1}), or paste the certificate that is uploaded there together with its key.`,
+					details,
+				);
+			}
+			break;
+		case 700024:
+			return new TokenError(
+				'clockSkew',
+				`Microsoft Entra rejected the client assertion's time window (AADSTS700024)`,
+				'The clock of the n8n server is off: it must be within a few minutes of the real time (check NTP).',
+				details,
+			);
+		case 700021:
+		case 700023:
+		case 50027:
+			return new TokenError(
+				'invalidCertificate',
+				`Microsoft Entra rejected the certificate sign-in for app ${app} (AADSTS${code})`,
+				'Check the Application (client) ID and that the certificate and key in the credential belong together and are the ones uploaded to the app registration.',
 				details,
 			);
 		case 90002:
@@ -421,6 +546,14 @@ export function mapMsalError(error: unknown, target: TokenTarget, transportCause
 		return new TokenError('unavailable', `Microsoft Entra is unavailable (HTTP ${e.status})`, 'Try again in a few minutes.', details);
 	}
 	if (errorCode === 'invalid_client') {
+		if (cert) {
+			return new TokenError(
+				'invalidCertificate',
+				`Microsoft Entra rejected the certificate credentials for app ${app}`,
+				'Check the Application (client) ID and that the certificate in the credential is the one uploaded to the app registration.',
+				details,
+			);
+		}
 		return new TokenError('invalidSecret', `Microsoft Entra rejected the app credentials for ${app}`, 'Check the Application (client) ID and the client secret value.', details);
 	}
 	return new TokenError(
