@@ -111,20 +111,27 @@ describe('description', () => {
 	});
 
 	test('every operation has an action, a description for agents, an Options collection with the common options', () => {
+		// One Operation parameter per resource; operation values repeat across resources (getAll), so match both.
 		const ops = d.properties.filter((p) => p.name === 'operation');
-		expect(ops).toHaveLength(2);
-		const all = ops.flatMap((p) => (p.options ?? []) as Array<{ value: string; action?: string; description?: string }>);
-		expect(all.map((o) => o.value).sort()).toEqual(
-			['addComment', 'checkAccess', 'createByReference', 'get', 'getAll', 'getConsentLink', 'getRelated', 'update', 'updateMany'].sort(),
-		);
-		for (const o of all) {
-			expect(o.action).toEqual(expect.any(String));
-			expect((o.description ?? '').length).toBeGreaterThan(40);
-			const options = d.properties.filter(
-				(p) => p.name === 'options' && ((p.displayOptions?.show?.operation as string[]) ?? []).includes(o.value),
-			) as INodeProperties[];
-			expect(options).toHaveLength(1);
-			expect((options[0].options as INodeProperties[]).map((x) => x.name)).toEqual(expect.arrayContaining(['maxThrottleWait', 'customerLabel']));
+		const resourceOf = (p: INodeProperties) => ((p.displayOptions?.show?.resource as string[]) ?? [])[0];
+		const byResource = Object.fromEntries(ops.map((p) => [resourceOf(p), ((p.options ?? []) as Array<{ value: string }>).map((o) => o.value).sort()]));
+		expect(byResource.alert).toEqual(['addComment', 'createByReference', 'get', 'getAll', 'getRelated', 'update', 'updateMany']);
+		expect(byResource.tenant).toEqual(['checkAccess', 'getConsentLink']);
+		expect(byResource.indicator).toEqual(['delete', 'getAll', 'submit', 'submitMany']);
+		for (const op of ops) {
+			const resource = resourceOf(op);
+			for (const o of (op.options ?? []) as Array<{ value: string; action?: string; description?: string }>) {
+				expect(o.action).toEqual(expect.any(String));
+				expect((o.description ?? '').length).toBeGreaterThan(40);
+				const options = d.properties.filter(
+					(p) =>
+						p.name === 'options' &&
+						((p.displayOptions?.show?.operation as string[]) ?? []).includes(o.value) &&
+						((p.displayOptions?.show?.resource as string[]) ?? []).includes(resource),
+				) as INodeProperties[];
+				expect(options).toHaveLength(1);
+				expect((options[0].options as INodeProperties[]).map((x) => x.name)).toEqual(expect.arrayContaining(['maxThrottleWait', 'customerLabel']));
+			}
 		}
 	});
 

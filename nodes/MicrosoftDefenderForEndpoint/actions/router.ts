@@ -2,11 +2,17 @@ import { type IExecuteFunctions, type INodeExecutionData, NodeOperationError } f
 
 import { errorItem, withItemIndex } from '../helpers/errors';
 import * as alert from './alert';
+import * as indicator from './indicator';
 import type { OperationModule, ResourceName } from './interfaces';
+import * as machine from './machine';
+import * as machineAction from './machineAction';
 import * as tenant from './tenant';
 
 const RESOURCES: Record<ResourceName, Record<string, OperationModule>> = {
 	alert: alert.operations,
+	indicator: indicator.operations,
+	machine: machine.operations,
+	machineAction: machineAction.operations,
 	tenant: tenant.operations,
 };
 

@@ -1,0 +1,18 @@
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+
+import { type ResponseActionSpec, responseActionDescription, runResponseActions } from './responseAction';
+
+export const spec: ResponseActionSpec = {
+	operation: 'collectInvestigationPackage',
+	kind: 'collectInvestigationPackage',
+	title: 'Collect Investigation Package',
+	destructive: false,
+	alertSource: true,
+	packageLink: true,
+};
+
+export const description = responseActionDescription(spec);
+
+export async function executeAll(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
+	return await runResponseActions(this, items, spec);
+}

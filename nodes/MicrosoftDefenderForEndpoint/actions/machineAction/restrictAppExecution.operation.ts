@@ -1,0 +1,17 @@
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+
+import { type ResponseActionSpec, responseActionDescription, runResponseActions } from './responseAction';
+
+export const spec: ResponseActionSpec = {
+	operation: 'restrictAppExecution',
+	kind: 'restrictCodeExecution',
+	title: 'Restrict App Execution',
+	destructive: true,
+	alertSource: true,
+};
+
+export const description = responseActionDescription(spec);
+
+export async function executeAll(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
+	return await runResponseActions(this, items, spec);
+}
