@@ -383,7 +383,7 @@ describe('every alert and tenant operation in a real n8n (n8n execute) against t
 	it('made no unexpected API call and got no API error in the main run', () => {
 		const unexpected = runApi.filter((e) => e.status >= 400);
 		expect(unexpected.map(describeEntry)).toEqual([]);
-		// 2 lists + 2 gets + 2 PATCH + 1 create + 5 related + 1 batch + 1 probe = 14.
-		expect(runApi.map(describeEntry)).toHaveLength(14);
+		// 2 lists + 2 gets + 2 PATCH + 1 create + 5 related + 1 batch + 1 read-back (Update Many's verification) + 1 probe = 15.
+		expect(runApi.map(describeEntry)).toHaveLength(15);
 	});
 });

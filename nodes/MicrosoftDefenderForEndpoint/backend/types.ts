@@ -1,16 +1,26 @@
 /**
- * The API backend behind the operations and the trigger. Today: the Defender for Endpoint REST API (`mde`).
- * Microsoft's notice MC1220762 retires it on 2027-02-01 in favour of Microsoft Graph security `alerts_v2`;
- * a Graph backend implements this same interface (camelCase enums are mapped to the PascalCase values
- * used here), so operations and the poller do not change.
+ * The API backend behind the operations and the trigger: the Defender for Endpoint REST API (`mde`, backend/mde.ts)
+ * or Microsoft Graph security `alerts_v2` (`graph`, backend/graph.ts), chosen by the credential's Alerts API.
+ * Microsoft's notice MC1220762 retires the Defender API on 2027-02-01. Both take the same patches and queries in the
+ * package's PascalCase values (the Graph backend maps them, core/graphAlerts.ts); records are each API's own shape,
+ * and Simplify (helpers/output.ts) gives the same fields for both.
  */
+import type { AlertWhere } from '../core/graphAlerts';
+
+export type { AlertWhere };
+
 export type AlertRecord = { id: string; [key: string]: unknown };
 
 export type RelatedKind = 'domains' | 'files' | 'ips' | 'machine' | 'user';
 
 export interface AlertListQuery {
-	/** OData $filter (already built and validated) */
+	/**
+	 * Defender OData $filter (already built and validated), as the trigger builds it: the Defender backend only (the
+	 * Graph backend refuses it with a clear message). New callers pass `where`.
+	 */
 	filter?: string;
+	/** the structured query, rendered by each backend for its API (Defender OData or Graph `$filter`) */
+	where?: AlertWhere;
 	top: number;
 	skip?: number;
 	orderBy?: string;
@@ -37,7 +47,9 @@ export interface CreateByReferenceInput {
 }
 
 export interface AlertBackend {
-	readonly name: 'mde';
+	readonly name: 'mde' | 'graph';
+	/** hints for the output (e.g. "Region is ignored with Microsoft Graph") */
+	readonly notices?: string[];
 	/** tenant the calls go to (GUID or domain, as configured) */
 	readonly tenantId: string;
 	/** largest page the backend serves */
@@ -45,9 +57,24 @@ export interface AlertBackend {
 	/** largest id list per batch update call */
 	readonly maxBatchSize: number;
 	listAlerts(query: AlertListQuery): Promise<AlertRecord[]>;
+	/**
+	 * Pages of alerts until `limit` (Infinity: all) are read, the way the API pages best (Graph: its @odata.nextLink,
+	 * on its own origin only). Absent: callers page with listAlerts and $top/$skip.
+	 */
+	pages?(query: Omit<AlertListQuery, 'top' | 'skip'>, limit: number): AsyncGenerator<AlertRecord[]>;
 	getAlert(id: string): Promise<AlertRecord>;
 	updateAlert(id: string, patch: AlertPatch): Promise<AlertRecord>;
 	batchUpdate(ids: string[], patch: AlertPatch): Promise<void>;
+	/**
+	 * Read alerts back by id after a batch update (which answers 200 with no body, also for unknown ids), in as few
+	 * reads as the API allows. Never throws for a failed read: ids it could not settle are in `unresolved`.
+	 */
+	readBack(ids: string[], options?: { updatedSince?: Date }): Promise<ReadBackResult>;
+	/**
+	 * Update each alert and report each one's own outcome (Graph: JSON batching, which answers per sub-request).
+	 * Present when the API has no batch update of its own; then Update Many uses it instead of batchUpdate + readBack.
+	 */
+	updateEach?(ids: string[], patch: AlertPatch): Promise<UpdateEachResult>;
 	createAlertByReference(input: CreateByReferenceInput): Promise<AlertRecord>;
 	/** null when the API answers 404 for a machine or user the alert does not have */
 	getRelated(id: string, kind: RelatedKind): Promise<unknown>;
@@ -59,6 +86,29 @@ export interface AlertBackend {
 	tokenInfo(): Promise<TokenInfo>;
 }
 
+export type UpdateOutcome =
+	| { status: 'updated'; alert: AlertRecord }
+	| { status: 'notFound' }
+	/** the error the API answered for this alert (already a NodeApiError with the API's message) */
+	| { status: 'failed'; error: Error };
+
+export interface UpdateEachResult {
+	outcomes: Map<string, UpdateOutcome>;
+	/** requests sent (Graph: $batch calls) */
+	calls: number;
+	/** sub-requests answered 429 and sent again */
+	throttledRetries: number;
+}
+
+export interface ReadBackResult {
+	/** the alerts that were read, by id */
+	alerts: Map<string, AlertRecord>;
+	/** ids whose read failed (neither found nor known to be missing) */
+	unresolved: string[];
+	/** API reads made */
+	reads: number;
+}
+
 export interface TokenInfo {
 	roles: string[];
 	/** tenant GUID from the token (resolves a domain given as tenant) */
@@ -66,4 +116,6 @@ export interface TokenInfo {
 	appId?: string;
 	/** ISO time the token expires */
 	expiresAt?: string;
+	/** the API the token is for (`aud`) */
+	audience?: string;
 }

@@ -7,7 +7,9 @@
  *
  * Sources: "Microsoft Defender for Endpoint API" (supported Microsoft 365 clouds and regional API hosts),
  * https://learn.microsoft.com/en-us/defender-endpoint/api/exposed-apis-list and
- * https://learn.microsoft.com/en-us/defender-endpoint/gov (US Government endpoints).
+ * https://learn.microsoft.com/en-us/defender-endpoint/gov (US Government endpoints); Microsoft Graph per national
+ * cloud (https://learn.microsoft.com/en-us/graph/deployments: graph.microsoft.com for Commercial and GCC,
+ * graph.microsoft.us for GCC High, dod-graph.microsoft.us for DoD; app-only scope `<host>/.default`).
  */
 import { isGuid } from './ids';
 
@@ -55,11 +57,47 @@ export interface CloudEndpoints {
 	consentHost: string;
 	/** True when the authority is not one msal-node knows (custom clouds, the emulator) */
 	customAuthority: boolean;
+	/** Microsoft Graph origin of the cloud, without `/v1.0` (custom clouds: only when configured) */
+	graphBaseUrl?: string;
+	/** Graph token scope, `<graph resource>/.default` (custom clouds: only when configured) */
+	graphScope?: string;
+}
+
+/** The two APIs the package talks to: Defender for Endpoint (`/api/…`) and Microsoft Graph security (`/v1.0/…`). */
+export type ApiName = 'defender' | 'graph';
+export const API_NAMES: readonly ApiName[] = ['defender', 'graph'];
+export const API_LABELS: Record<ApiName, string> = { defender: 'Defender for Endpoint API', graph: 'Microsoft Graph Security API' };
+
+/** Where one API of one cloud lives: origin, path prefix and token scope. */
+export interface ApiEndpoint {
+	api: ApiName;
+	/** origin (and base path of a custom cloud), no trailing slash */
+	baseUrl: string;
+	/** `/api` (Defender) or `/v1.0` (Graph) */
+	pathPrefix: '/api' | '/v1.0';
+	scope: string;
+	/** region the Defender host serves ('global' for Graph, which has one host per cloud) */
+	region: string;
+	/** a region the caller set that does not apply to this API (Graph), for a hint */
+	ignoredRegion?: string;
 }
 
 export const DEFAULT_SCOPE = 'https://api.securitycenter.microsoft.com/.default';
 
 type FixedCloud = Exclude<CloudName, 'custom'>;
+
+/** Microsoft Graph per fixed cloud (https://learn.microsoft.com/en-us/graph/deployments); scope = `<host>/.default`. */
+const GRAPH_HOSTS: Record<FixedCloud, string> = {
+	commercial: 'https://graph.microsoft.com',
+	gcc: 'https://graph.microsoft.com',
+	gccHigh: 'https://graph.microsoft.us',
+	dod: 'https://dod-graph.microsoft.us',
+};
+
+/** The Graph scope for a Graph origin: `<origin>/.default`. */
+export function graphScopeFor(graphBaseUrl: string): string {
+	return `${new URL(graphBaseUrl).origin}/.default`;
+}
 
 const FIXED: Record<FixedCloud, Omit<CloudEndpoints, 'cloud' | 'customAuthority'>> = {
 	commercial: {
@@ -103,24 +141,56 @@ export const CLOUD_LABELS: Record<CloudName, string> = {
 };
 
 /** The fixed clouds, for the credential form and its consent notices. */
-export function fixedClouds(): Array<{ cloud: FixedCloud; label: string } & Omit<CloudEndpoints, 'cloud' | 'customAuthority'>> {
-	return (Object.keys(FIXED) as FixedCloud[]).map((cloud) => ({ cloud, label: CLOUD_LABELS[cloud], ...FIXED[cloud] }));
+export function fixedClouds(): Array<{ cloud: FixedCloud; label: string; graphBaseUrl: string; graphScope: string } & Omit<CloudEndpoints, 'cloud' | 'customAuthority' | 'graphBaseUrl' | 'graphScope'>> {
+	return (Object.keys(FIXED) as FixedCloud[]).map((cloud) => ({
+		cloud,
+		label: CLOUD_LABELS[cloud],
+		...FIXED[cloud],
+		graphBaseUrl: GRAPH_HOSTS[cloud],
+		graphScope: graphScopeFor(GRAPH_HOSTS[cloud]),
+	}));
 }
 
-/**
- * The API base URL of the credential's cloud as an n8n expression over the credential's own fields (the
- * credential test request cannot call code). Derived from the table above; a unit test evaluates it for every
- * cloud against `resolveCloud`.
- */
-export function apiBaseUrlExpression(): string {
-	const js = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+/** alerts_v2 under the Graph version prefix (https://learn.microsoft.com/en-us/graph/api/security-list-alerts_v2). */
+export const GRAPH_ALERTS_PATH = '/v1.0/security/alerts_v2';
+
+const js = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/** JavaScript (inside an n8n expression) for the Defender base URL of the credential's cloud. */
+function defenderBaseJs(): string {
 	const custom = "String($credentials.apiBaseUrl || '').trim().replace(/\\/+$/, '').replace(/\\/api$/i, '')";
 	const fixed = (Object.keys(FIXED) as FixedCloud[])
 		.filter((cloud) => cloud !== 'commercial')
 		.map((cloud) => `$credentials.cloud === ${js(cloud)} ? ${js(FIXED[cloud].apiBaseUrl)} : `)
 		.join('');
-	return `={{ $credentials.cloud === 'custom' ? ${custom} : ${fixed}${js(FIXED.commercial.apiBaseUrl)} }}`;
+	return `$credentials.cloud === 'custom' ? ${custom} : ${fixed}${js(FIXED.commercial.apiBaseUrl)}`;
 }
+
+/** JavaScript (inside an n8n expression) for the Graph base URL of the credential's cloud. */
+function graphBaseJs(): string {
+	const custom = "String($credentials.graphBaseUrl || '').trim().replace(/\\/+$/, '').replace(/\\/v1\\.0$/i, '')";
+	const fixed = (Object.keys(GRAPH_HOSTS) as FixedCloud[])
+		.filter((cloud) => GRAPH_HOSTS[cloud] !== GRAPH_HOSTS.commercial)
+		.map((cloud) => `$credentials.cloud === ${js(cloud)} ? ${js(GRAPH_HOSTS[cloud])} : `)
+		.join('');
+	return `$credentials.cloud === 'custom' ? ${custom} : ${fixed}${js(GRAPH_HOSTS.commercial)}`;
+}
+
+/**
+ * The base URL the credential's test request goes to, as an n8n expression over the credential's own fields (the
+ * credential test request cannot call code): the Defender API host of the cloud, or its Microsoft Graph host when
+ * the credential's Alerts API is Graph. Derived from the tables above; unit tests evaluate it for every cloud and
+ * both APIs against `resolveCloud`.
+ */
+export function apiBaseUrlExpression(): string {
+	return `={{ $credentials.alertsApi === 'graph' ? (${graphBaseJs()}) : (${defenderBaseJs()}) }}`;
+}
+
+/** Path of the credential test request (one alert from the chosen API), as an n8n expression. */
+export function testPathExpression(): string {
+	return `={{ $credentials.alertsApi === 'graph' ? '${GRAPH_ALERTS_PATH}' : '/api/alerts' }}`;
+}
+
 
 export interface CloudSettings {
 	cloud?: string;
@@ -128,6 +198,10 @@ export interface CloudSettings {
 	apiBaseUrl?: string;
 	scope?: string;
 	portalUrl?: string;
+	/** custom clouds: Microsoft Graph origin (optional; needed for the Graph Security API) */
+	graphBaseUrl?: string;
+	/** custom clouds: Graph token scope (optional; default `<Graph origin>/.default`) */
+	graphScope?: string;
 }
 
 export class CloudConfigError extends Error {
@@ -175,12 +249,24 @@ export function resolveCloud(settings: CloudSettings): CloudEndpoints {
 		const scope = (settings.scope ?? '').trim() || DEFAULT_SCOPE;
 		validateScope(scope);
 		const portalUrl = settings.portalUrl?.trim() ? httpsOrigin(settings.portalUrl, 'Portal URL') : FIXED.commercial.portalUrl;
-		return { cloud, authorityHost, apiBaseUrl, scope, portalUrl, consentHost: authorityHost, customAuthority: true };
+		const graph = settings.graphBaseUrl?.trim() ? httpsOrigin(settings.graphBaseUrl, 'Graph Base URL').replace(/\/v1\.0$/i, '') : undefined;
+		const graphScope = graph ? (settings.graphScope ?? '').trim() || graphScopeFor(graph) : undefined;
+		if (graphScope) validateScope(graphScope);
+		return {
+			cloud,
+			authorityHost,
+			apiBaseUrl,
+			scope,
+			portalUrl,
+			consentHost: authorityHost,
+			customAuthority: true,
+			...(graph ? { graphBaseUrl: graph, graphScope } : {}),
+		};
 	}
 	const fixed = FIXED[cloud];
 	const scope = (settings.scope ?? '').trim() || fixed.scope;
 	validateScope(scope);
-	return { cloud, ...fixed, scope, customAuthority: false };
+	return { cloud, ...fixed, scope, customAuthority: false, graphBaseUrl: GRAPH_HOSTS[cloud], graphScope: graphScopeFor(GRAPH_HOSTS[cloud]) };
 }
 
 export function validateScope(scope: string): void {
@@ -211,6 +297,33 @@ export function apiBaseForRegion(endpoints: CloudEndpoints, region: string | und
 		);
 	}
 	return `https://${REGION_TABLE[r].host ?? new URL(endpoints.apiBaseUrl).host}`;
+}
+
+/**
+ * Where `api` lives for this cloud. Defender: the region's host (errors as apiBaseForRegion). Graph: one host per
+ * cloud, so a region is not an error but ignored (`ignoredRegion` says which, for a hint); a custom cloud without a
+ * Graph Base URL cannot use Graph.
+ */
+export function apiEndpoint(endpoints: CloudEndpoints, api: ApiName, region: string | undefined): ApiEndpoint {
+	if (api === 'defender') {
+		const r = ((region ?? 'global').trim().toLowerCase() || 'global');
+		return { api, baseUrl: apiBaseForRegion(endpoints, region), pathPrefix: '/api', scope: endpoints.scope, region: r };
+	}
+	if (!endpoints.graphBaseUrl || !endpoints.graphScope) {
+		throw new CloudConfigError(
+			'Graph Base URL is empty',
+			'The custom cloud has no Microsoft Graph host: enter the credential\'s Graph Base URL (e.g. https://graph.microsoft.com) and, if needed, its Graph Token Scope, or set Alerts API to Defender for Endpoint API.',
+		);
+	}
+	const r = (region ?? '').trim().toLowerCase();
+	return {
+		api,
+		baseUrl: endpoints.graphBaseUrl,
+		pathPrefix: '/v1.0',
+		scope: endpoints.graphScope,
+		region: 'global',
+		...(r && r !== 'global' ? { ignoredRegion: r } : {}),
+	};
 }
 
 /** Admin-consent link a customer's administrator opens (the partner guide's form, for the chosen cloud). */

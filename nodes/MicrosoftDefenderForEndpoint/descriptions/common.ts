@@ -16,7 +16,8 @@ export const regionProperty: INodeProperties = {
 		description: `Send requests to ${host ?? 'api.security.microsoft.com (or the API host of the credential\'s cloud)'}`,
 	})),
 	default: 'global',
-	description: 'Defender API host closest to the tenant\'s data. Regions exist only in the Commercial cloud; government clouds use Global.',
+	description:
+		'Defender API host closest to the tenant\'s data. Regions exist only in the Commercial cloud; government clouds use Global. Alert operations ignore it when the credential\'s Alerts API is Microsoft Graph (one host per cloud; the output gets a hint); machines and indicators always use it.',
 };
 
 export const customerTenantProperty: INodeProperties = {

@@ -1,6 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { CLASSIFICATION_LABELS, CLASSIFICATIONS, WRITABLE_STATUSES, humanize } from '../helpers/enums';
+import { MAX_COMMENT_LENGTH } from '../helpers/validation';
 
 export const updateFieldsCollection: INodeProperties = {
 	displayName: 'Update Fields',
@@ -32,7 +33,7 @@ export const updateFieldsCollection: INodeProperties = {
 			type: 'string',
 			typeOptions: { rows: 3 },
 			default: '',
-			description: 'Adds a comment to the alert (comments are appended, never replaced)',
+			description: `Adds a comment to the alert (comments are appended, never replaced); at most ${MAX_COMMENT_LENGTH} characters`,
 		},
 		{
 			displayName: 'Determination Name or ID',

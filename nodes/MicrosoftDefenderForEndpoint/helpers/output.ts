@@ -2,13 +2,18 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import type { AlertBackend, AlertRecord } from '../backend/types';
+import { defenderFieldsOfGraphAlert, isGraphAlert, stableAlertId } from '../core/graphAlerts';
 import { isGuid } from '../core/ids';
 import type { CommonParams } from './params';
 
-/** The tenant GUID an alert belongs to: the tenant called when it is a GUID, else the alert's own aadTenantId. */
+/**
+ * The tenant GUID an alert belongs to: the tenant called when it is a GUID, else the alert's own tenant
+ * (`aadTenantId` on the Defender API, `tenantId` on Microsoft Graph).
+ */
 export function outputTenantId(backend: Pick<AlertBackend, 'tenantId'>, alert?: object): string {
 	if (isGuid(backend.tenantId)) return backend.tenantId.toLowerCase();
-	const own = (alert as { aadTenantId?: unknown } | undefined)?.aadTenantId;
+	const a = alert as { aadTenantId?: unknown; tenantId?: unknown } | undefined;
+	const own = a?.aadTenantId ?? (isGraphAlert(a) ? a.tenantId : undefined);
 	if (typeof own === 'string' && isGuid(own)) return own.toLowerCase();
 	return backend.tenantId;
 }
@@ -27,13 +32,15 @@ export interface AlertDecoration {
 
 /**
  * Sets portalUrl, tenantId, dedupKey and customerLabel (in that order) on the alert object itself: no copy of large
- * pages. Shared by the action node (decorateAlert) and the trigger, so both give one alert the same dedupKey.
+ * pages. Shared by the action node (decorateAlert) and the trigger, so both give one alert the same dedupKey. On
+ * Microsoft Graph the key uses the Defender alert id (`providerAlertId`) of Defender for Endpoint alerts, so it is
+ * the same on both APIs.
  */
 export function decorateAlertFields(alert: AlertRecord, fields: AlertDecoration): IDataObject {
 	const out = alert as unknown as IDataObject;
 	out.portalUrl = fields.portalUrl;
 	out.tenantId = fields.tenantId;
-	out.dedupKey = dedupKey(fields.tenantId, alert.id);
+	out.dedupKey = dedupKey(fields.tenantId, stableAlertId(alert));
 	if (fields.customerLabel !== undefined) out.customerLabel = fields.customerLabel;
 	return out;
 }
@@ -41,7 +48,7 @@ export function decorateAlertFields(alert: AlertRecord, fields: AlertDecoration)
 /** Adds portalUrl, tenantId, dedupKey and customerLabel to the alert object itself (no copy of large pages). */
 export function decorateAlert(alert: AlertRecord, backend: AlertBackend, common: CommonParams): IDataObject {
 	const tenantId = outputTenantId(backend, alert);
-	return decorateAlertFields(alert, { tenantId, portalUrl: backend.portalUrl(alert.id), customerLabel: common.customerLabel });
+	return decorateAlertFields(alert, { tenantId, portalUrl: backend.portalUrl(stableAlertId(alert)), customerLabel: common.customerLabel });
 }
 
 export const SIMPLE_FIELDS = [
@@ -75,11 +82,16 @@ function userText(user: unknown): string | null {
 	return domain ? `${domain}\\${name}` : name;
 }
 
-/** Ticket-ready fields of a decorated alert; relatedUser becomes "DOMAIN\\user". */
+/**
+ * Ticket-ready fields of a decorated alert; relatedUser becomes "DOMAIN\\user". The same keys and spellings on both
+ * APIs: a Microsoft Graph alert is read through core/graphAlerts (enums in the Defender spelling, device and user
+ * from its evidence), so a workflow built on Simplify survives switching the credential's Alerts API.
+ */
 export function simplifyAlert(alert: IDataObject): IDataObject {
 	const out: IDataObject = {};
+	const source: IDataObject = isGraphAlert(alert) ? ({ ...alert, ...defenderFieldsOfGraphAlert(alert) } as IDataObject) : alert;
 	for (const key of SIMPLE_FIELDS) {
-		const value = alert[key];
+		const value = source[key];
 		if (key === 'relatedUser') out.relatedUser = userText(value);
 		else out[key] = value === undefined ? null : value;
 	}

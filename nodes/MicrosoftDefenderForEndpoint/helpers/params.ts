@@ -2,7 +2,7 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { parseMaxThrottleWaitMs, THROTTLE_WAIT } from '../core/limits';
-import { ALERT_URL_EXTRACT, inputError, validateAlertId, validateCustomerTenant, validateRegion } from './validation';
+import { ALERT_URL_EXTRACT, GRAPH_ALERT_URL_EXTRACT, inputError, validateAlertId, validateCustomerTenant, validateRegion } from './validation';
 
 export interface CommonParams {
 	region: string;
@@ -26,8 +26,11 @@ export function readCommon(ctx: IExecuteFunctions, i: number): CommonParams {
 	return { region, customerTenant, maxThrottleWaitMs, customerLabel: labelOf(options) };
 }
 
-/** The alert id from the `alertId` resource locator (list, id or url mode), checked before any request. */
-export function readAlertId(ctx: IExecuteFunctions, i: number, name = 'alertId'): string {
+/**
+ * The alert id from the `alertId` resource locator (list, id or url mode), checked before any request. `api`: the
+ * credential's Alerts API (backend/index.ts alertsApiOf): Microsoft Graph accepts the ids of every Defender XDR source.
+ */
+export function readAlertId(ctx: IExecuteFunctions, i: number, name = 'alertId', api: 'defender' | 'graph' = 'defender'): string {
 	const node = ctx.getNode();
 	const raw = ctx.getNodeParameter(name, i, '') as unknown;
 	let mode = 'id';
@@ -38,7 +41,7 @@ export function readAlertId(ctx: IExecuteFunctions, i: number, name = 'alertId')
 	}
 	if (mode === 'url') {
 		const text = typeof value === 'string' ? value.trim() : '';
-		const match = new RegExp(`^${ALERT_URL_EXTRACT}(?:[/?#].*)?$`).exec(text);
+		const match = new RegExp(`^${api === 'graph' ? GRAPH_ALERT_URL_EXTRACT : ALERT_URL_EXTRACT}(?:[/?#].*)?$`).exec(text);
 		if (!match) {
 			throw inputError(
 				node,
@@ -49,7 +52,7 @@ export function readAlertId(ctx: IExecuteFunctions, i: number, name = 'alertId')
 		}
 		return match[1];
 	}
-	return validateAlertId(node, i, value, 'Alert ID');
+	return validateAlertId(node, i, value, 'Alert ID', api);
 }
 
 /** Just the Customer Label option (operations that make no request). */

@@ -22,19 +22,30 @@ export const ALERT_ID_PATTERN = '^\\s*(?:da)?\\d{1,24}_-?\\d{1,20}\\s*$';
 /** Defender portal alert links (commercial, GCC High, DoD portals), e.g. https://security.microsoft.com/alerts/da637…_123?tid=… */
 export const ALERT_URL_PATTERN = '^\\s*https://security\\.(?:microsoft\\.com|microsoft\\.us|apps\\.mil)/alerts/((?:da)?\\d{1,24}_-?\\d{1,20})(?:[/?#].*)?\\s*$';
 export const ALERT_URL_EXTRACT = 'https://security\\.(?:microsoft\\.com|microsoft\\.us|apps\\.mil)/alerts/((?:da)?\\d{1,24}_-?\\d{1,20})';
+/**
+ * Microsoft Graph alert ids: Defender for Endpoint alerts keep the Defender id (the alert resource type's example,
+ * https://learn.microsoft.com/en-us/graph/api/resources/security-alert); other Defender XDR sources use other forms, so on
+ * Graph an id is any short token of letters, digits and `_ . : = -` starting with a letter or digit (no `/`, no `..`).
+ */
+export const GRAPH_ALERT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.:=-]{0,199}$/;
+export const GRAPH_ALERT_URL_EXTRACT = 'https://security\\.(?:microsoft\\.com|microsoft\\.us|apps\\.mil)/alerts/([A-Za-z0-9][A-Za-z0-9_.:=-]{0,199})';
 
 function shorten(value: string, max = 80): string {
 	return value.length > max ? `${value.slice(0, max)}…` : value;
 }
 
-/** One alert id (from a resource locator value, a string, or a portal URL). */
-export function validateAlertId(node: INode, itemIndex: number, raw: unknown, label = 'Alert ID'): string {
+/**
+ * One alert id (from a resource locator value, a string, or a portal URL). `api`: the credential's Alerts API; on
+ * Microsoft Graph ids of other Defender XDR sources are accepted too (GRAPH_ALERT_ID_RE).
+ */
+export function validateAlertId(node: INode, itemIndex: number, raw: unknown, label = 'Alert ID', api: 'defender' | 'graph' = 'defender'): string {
 	let value = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
 	if (!value) {
 		throw inputError(node, itemIndex, `${label} is empty`, 'Enter a Defender alert ID such as da638712345678901234_-1234567890, or pick an alert from the list.');
 	}
-	const fromUrl = new RegExp(ALERT_URL_EXTRACT).exec(value);
+	const fromUrl = new RegExp(api === 'graph' ? GRAPH_ALERT_URL_EXTRACT : ALERT_URL_EXTRACT).exec(value);
 	if (fromUrl && /^https:\/\//i.test(value)) value = fromUrl[1];
+	if (api === 'graph' && GRAPH_ALERT_ID_RE.test(value) && !value.includes('..')) return value;
 	if (!ALERT_ID_RE.test(value)) {
 		throw inputError(
 			node,
@@ -47,7 +58,7 @@ export function validateAlertId(node: INode, itemIndex: number, raw: unknown, la
 }
 
 /** A list of alert ids from a string (comma, semicolon, whitespace or newline separated) or an array. */
-export function parseAlertIdList(node: INode, itemIndex: number, raw: unknown): string[] {
+export function parseAlertIdList(node: INode, itemIndex: number, raw: unknown, api: 'defender' | 'graph' = 'defender'): string[] {
 	let parts: unknown[];
 	if (Array.isArray(raw)) {
 		parts = raw.flatMap((v) => (typeof v === 'string' ? v.split(/[\s,;]+/) : [v]));
@@ -56,7 +67,7 @@ export function parseAlertIdList(node: INode, itemIndex: number, raw: unknown): 
 		if (text.startsWith('[') && text.endsWith(']')) {
 			try {
 				const parsed = JSON.parse(text) as unknown;
-				if (Array.isArray(parsed)) return parseAlertIdList(node, itemIndex, parsed);
+				if (Array.isArray(parsed)) return parseAlertIdList(node, itemIndex, parsed, api);
 			} catch {
 				text = text.slice(1, -1);
 			}
@@ -73,13 +84,13 @@ export function parseAlertIdList(node: INode, itemIndex: number, raw: unknown): 
 		if (typeof part === 'object') {
 			const id = (part as { id?: unknown }).id;
 			if (id !== undefined) {
-				ids.push(validateAlertId(node, itemIndex, id));
+				ids.push(validateAlertId(node, itemIndex, id, 'Alert ID', api));
 				continue;
 			}
 		}
 		const s = typeof part === 'string' ? part.trim().replace(/^["']|["']$/g, '') : String(part);
 		if (!s) continue;
-		ids.push(validateAlertId(node, itemIndex, s));
+		ids.push(validateAlertId(node, itemIndex, s, 'Alert ID', api));
 	}
 	if (ids.length === 0) {
 		throw inputError(node, itemIndex, 'Alert IDs is empty', 'Enter one alert ID, a comma or newline separated list, or an expression such as {{ $json.alertIds }} that returns an array of IDs.');
@@ -138,6 +149,30 @@ export function validateCustomerTenant(node: INode, itemIndex: number | undefine
 		if (error instanceof CredentialInputError) throw inputError(node, itemIndex, error.message, error.hint);
 		throw new NodeOperationError(node, error as Error, { itemIndex });
 	}
+}
+
+/**
+ * Longest alert comment sent. Neither Defender for Endpoint's Update alert / Batch update alerts pages
+ * (https://learn.microsoft.com/en-us/defender-endpoint/api/update-alert,
+ * https://learn.microsoft.com/en-us/defender-endpoint/api/batch-update-alerts) nor Microsoft Graph's alertComment
+ * resource (https://learn.microsoft.com/en-us/graph/api/resources/security-alertcomment) documents a maximum length.
+ * This is a chosen safe cap, not a documented limit: 4,000 characters (the common nvarchar(4000) bound), so a long
+ * mapped text fails clearly here instead of being cut or refused by the service after other fields were changed.
+ */
+export const MAX_COMMENT_LENGTH = 4000;
+
+/** An alert comment within MAX_COMMENT_LENGTH (undefined passes). */
+export function validateComment(node: INode, itemIndex: number, comment: string | undefined, label = 'Comment'): string | undefined {
+	if (comment === undefined) return undefined;
+	if (comment.length > MAX_COMMENT_LENGTH) {
+		throw inputError(
+			node,
+			itemIndex,
+			`${label} is ${comment.length.toLocaleString('en-US')} characters long; at most ${MAX_COMMENT_LENGTH.toLocaleString('en-US')} are sent`,
+			`Shorten it (e.g. {{ $json.text.slice(0, ${MAX_COMMENT_LENGTH}) }}) or put the details in a linked ticket. The Defender API documents no limit; ${MAX_COMMENT_LENGTH} characters is this node's safe cap.`,
+		);
+	}
+	return comment;
 }
 
 export function validateInteger(node: INode, itemIndex: number, label: string, raw: unknown, min: number, max: number): number {

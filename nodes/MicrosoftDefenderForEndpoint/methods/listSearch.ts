@@ -1,6 +1,8 @@
 import type { ILoadOptionsFunctions, INodeListSearchItems, INodeListSearchResult } from 'n8n-workflow';
 
 import { backendFor } from '../backend';
+import type { AlertRecord } from '../backend/types';
+import { defenderFieldsOfGraphAlert, isGraphAlert, stableAlertId } from '../core/graphAlerts';
 
 const PAGE = 100;
 
@@ -23,15 +25,18 @@ export async function searchAlerts(this: ILoadOptionsFunctions, filter?: string,
 	const page = await backend.listAlerts({ top: PAGE, skip, orderBy: 'alertCreationTime desc' });
 	const needle = (filter ?? '').trim().toLowerCase();
 	const results: INodeListSearchItems[] = [];
-	for (const alert of page) {
+	for (const raw of page) {
+		// a Microsoft Graph alert is shown with the same Defender-named fields
+		const alert: AlertRecord = isGraphAlert(raw) ? { ...raw, ...defenderFieldsOfGraphAlert(raw), id: raw.id } : raw;
 		const title = typeof alert.title === 'string' ? alert.title : alert.id;
 		const device = typeof alert.computerDnsName === 'string' ? alert.computerDnsName : '';
 		if (needle && ![title, alert.id, device, String(alert.category ?? '')].some((t) => t.toLowerCase().includes(needle))) continue;
 		results.push({
 			name: `${title}${device ? ` on ${device}` : ''} (${String(alert.severity ?? '?')}, ${String(alert.status ?? '?')})`,
 			value: alert.id,
-			url: backend.portalUrl(alert.id),
+			url: backend.portalUrl(stableAlertId(raw)),
 		});
 	}
 	return { results, paginationToken: page.length === PAGE ? String(skip + PAGE) : undefined };
 }
+export { searchMachines } from './machineSearch';

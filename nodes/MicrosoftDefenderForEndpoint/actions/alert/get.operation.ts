@@ -3,7 +3,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { alertLocator, optionsCollection, simplifyOff } from '../../descriptions/common';
 import { decorateAlert, simplifyAlert } from '../../helpers/output';
-import { backendFor } from '../../backend';
+import { alertsApiOf, backendFor } from '../../backend';
 import { readAlertId, readCommon } from '../../helpers/params';
 
 const properties: INodeProperties[] = [alertLocator('The alert to retrieve'), simplifyOff, optionsCollection()];
@@ -12,7 +12,7 @@ export const description = updateDisplayOptions({ show: { resource: ['alert'], o
 
 export async function execute(this: IExecuteFunctions, i: number): Promise<INodeExecutionData[]> {
 	const common = readCommon(this, i);
-	const id = readAlertId(this, i);
+	const id = readAlertId(this, i, 'alertId', await alertsApiOf(this, i));
 	const simplify = this.getNodeParameter('simplify', i, false) as boolean;
 	const backend = await backendFor(this, { itemIndex: i, ...common });
 	const alert = decorateAlert(await backend.getAlert(id), backend, common);

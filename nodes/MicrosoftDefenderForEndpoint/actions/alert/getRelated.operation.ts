@@ -5,7 +5,7 @@ import type { RelatedKind } from '../../backend/types';
 import { alertLocator, optionsCollection } from '../../descriptions/common';
 import { RELATED_KINDS } from '../../helpers/enums';
 import { dedupKey, outputTenantId } from '../../helpers/output';
-import { backendFor } from '../../backend';
+import { alertsApiOf, backendFor } from '../../backend';
 import { readAlertId, readCommon } from '../../helpers/params';
 import { inputError, validateEnumList } from '../../helpers/validation';
 
@@ -33,7 +33,7 @@ export const description = updateDisplayOptions({ show: { resource: ['alert'], o
 export async function execute(this: IExecuteFunctions, i: number): Promise<INodeExecutionData[]> {
 	const node = this.getNode();
 	const common = readCommon(this, i);
-	const id = readAlertId(this, i);
+	const id = readAlertId(this, i, 'alertId', await alertsApiOf(this, i));
 	const kinds = validateEnumList(node, i, 'Entities', this.getNodeParameter('entities', i, []), RELATED_KINDS) as RelatedKind[];
 	if (kinds.length === 0) throw inputError(node, i, 'Entities is empty', 'Choose at least one of Domains, Files, IPs, Machine, User.');
 	const backend = await backendFor(this, { itemIndex: i, ...common });
