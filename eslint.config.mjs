@@ -33,7 +33,7 @@ export default [
 	{
 		// Tests, the emulator, benchmarks and scripts are not shipped and are not community nodes: n8n's
 		// node-package rules (spawning processes, raw errors, tool usage of test-only nodes…) do not apply to them.
-		files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'demo/**/*.ts'],
+		files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'demo/**/*.ts', 'dev/**/*.ts'],
 		rules: {
 			...Object.fromEntries(Object.keys(n8nCommunityNodesPlugin.rules).map((rule) => [`@n8n/community-nodes/${rule}`, 'off'])),
 			'no-console': 'off',

@@ -4,7 +4,9 @@
 #   npm run test:e2e -- test/e2e/load     # extra arguments go to jest (e.g. a path filter or -t "name")
 # Prepares what it needs, each step idempotent and cached: Node 24, test certificates, n8n (first time ~5 min + ~2 min
 # native build, then seconds), Debian Chromium, the package build. Env: E2E_KEEP=1 keeps .n8n-e2e/<instance>
-# folders (logs, database) after the run; N8N_E2E_CACHE moves the n8n cache (default ~/.cache/n8n-defender-e2e).
+# folders (logs, database) after the run; N8N_E2E_CACHE moves the n8n cache (default ~/.cache/n8n-defender-e2e);
+# E2E_COMPAT_VERSIONS picks the extra n8n versions of compat.e2e.ts (default "1.123.81@22", empty: none);
+# E2E_SOURCE_FROM_GIT_HEAD=1 tests the last commit's package sources instead of the work tree's (lib/checkout.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -19,6 +21,17 @@ fi
 bash scripts/make-certs.sh
 N8N_BIN="$(bash scripts/n8n-install.sh)"
 step "n8n: $N8N_BIN"
+# test/e2e/compat.e2e.ts runs a smoke set against more n8n versions: E2E_COMPAT_VERSIONS="<version>@<node major> …"
+# (default the last 1.x line on Node 22; empty skips). Installed here, once (about 7 minutes the first time), unless
+# the arguments select other test files only.
+export E2E_COMPAT_VERSIONS="${E2E_COMPAT_VERSIONS-1.123.81@22}"
+ONLY_OTHERS=0
+for a in "$@"; do case "$a" in *compat*) ONLY_OTHERS=0; break ;; *e2e/*|*.e2e*) ONLY_OTHERS=1 ;; esac; done
+if [ "$ONLY_OTHERS" = "0" ]; then
+  for spec in $E2E_COMPAT_VERSIONS; do
+    step "n8n for compat.e2e.ts: $(N8N_VERSION="${spec%@*}" N8N_NODE_MAJOR="${spec#*@}" bash scripts/n8n-install.sh) (Node ${spec#*@})"
+  done
+fi
 bash scripts/chromium-install.sh
 step "building the package"
 npm run build --silent

@@ -3,7 +3,7 @@
  * network). A new empty profile folder per launch; background networking is switched off because only loopback
  * is reachable.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -99,9 +99,16 @@ export async function signInToEditor(page: Page, instance: N8nInstance): Promise
 	await page.waitForURL((url) => !url.pathname.startsWith('/signin'), { timeout: 30_000 });
 }
 
-/** Empties artifacts/<group> (so a stale failure screenshot never survives a passing run). */
+/**
+ * Empties artifacts/<group> (so a stale failure screenshot never survives a passing run): its files, not its
+ * subfolders, which other suites own (artifacts/editor/dev is dev.e2e.ts's).
+ */
 export function clearArtifacts(group: string): void {
-	rmSync(join(ARTIFACTS_DIR, group), { recursive: true, force: true });
+	const dir = join(ARTIFACTS_DIR, group);
+	if (!existsSync(dir)) return;
+	for (const entry of readdirSync(dir, { withFileTypes: true })) {
+		if (!entry.isDirectory()) rmSync(join(dir, entry.name), { force: true });
+	}
 }
 
 /** Saves a screenshot to artifacts/<group>/<name>.png and returns the path. */

@@ -6,3 +6,8 @@ export * from './emulator';
 export * from './browser';
 export * from './workflows';
 export * from './editor';
+export * from './background';
+export * from './checkout';
+export * from './processes';
+export * from './readme';
+export * from './runtime';

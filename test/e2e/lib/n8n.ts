@@ -38,6 +38,14 @@ export interface N8nServer {
 	exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** Which n8n and which Node.js run an instance (default: the cached N8N_VERSION on Node 24; compat.e2e.ts uses others). */
+export interface N8nRuntime {
+	version: string;
+	/** The n8n CLI entry script (`<install>/node_modules/n8n/bin/n8n`). */
+	n8nScript: string;
+	nodeBinary: string;
+}
+
 export interface N8nInstance {
 	name: string;
 	/** N8N_USER_FOLDER; n8n keeps its data in `<userFolder>/.n8n`. */
@@ -61,6 +69,8 @@ export interface N8nInstance {
 	apiKey?: string;
 	/** Timings measured so far (ms), for reports. */
 	timings: Record<string, number[]>;
+	/** Another n8n / Node.js than the default (see N8nRuntime). */
+	runtime?: N8nRuntime;
 }
 
 export interface CreateInstanceOptions {
@@ -70,6 +80,16 @@ export interface CreateInstanceOptions {
 	env?: Record<string, string | undefined>;
 	/** Log level for `n8n start` and the import commands (default warn). */
 	logLevel?: 'error' | 'warn' | 'info' | 'debug';
+	/**
+	 * Use this folder as N8N_USER_FOLDER instead of .n8n-e2e/<name>, and keep what is in it (npm run dev keeps its
+	 * workflows, owner and database across runs). Pass `encryptionKey` with it: the credentials stay readable.
+	 */
+	userFolder?: string;
+	encryptionKey?: string;
+	/** The editor port (default: a free one). */
+	port?: number;
+	owner?: N8nOwner;
+	runtime?: N8nRuntime;
 }
 
 function record(instance: N8nInstance, key: string, ms: number): void {
@@ -81,16 +101,16 @@ const PASS_THROUGH = ['HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TMPDIR', 'SH
 
 export async function createInstance(options: CreateInstanceOptions): Promise<N8nInstance> {
 	const safeName = options.name.replace(/[^\w.-]+/g, '-');
-	const userFolder = join(E2E_WORK_DIR, safeName);
-	rmSync(userFolder, { recursive: true, force: true });
+	const userFolder = options.userFolder ?? join(E2E_WORK_DIR, safeName);
+	if (!options.userFolder) rmSync(userFolder, { recursive: true, force: true });
 	const n8nFolder = join(userFolder, '.n8n');
 	const logDir = join(userFolder, 'logs');
 	mkdirSync(n8nFolder, { recursive: true });
 	mkdirSync(logDir, { recursive: true });
-	const port = await getFreePort();
+	const port = options.port ?? (await getFreePort());
 	const brokerPort = await getFreePort();
-	const encryptionKey = randomBytes(24).toString('hex');
-	const nodeBin = node24Binary();
+	const encryptionKey = options.encryptionKey ?? randomBytes(24).toString('hex');
+	const nodeBin = options.runtime?.nodeBinary ?? node24Binary();
 	const env: Record<string, string> = {};
 	for (const key of PASS_THROUGH) {
 		const value = process.env[key];
@@ -149,15 +169,16 @@ export async function createInstance(options: CreateInstanceOptions): Promise<N8
 		logDir,
 		logFile: join(logDir, 'n8n.log'),
 		cliLogFile: join(logDir, 'cli.log'),
-		owner: { email: 'owner@e2e.test', password: 'E2e-Passw0rd!', firstName: 'E2E', lastName: 'Owner' },
+		owner: options.owner ?? { email: 'owner@e2e.test', password: 'E2e-Passw0rd!', firstName: 'E2E', lastName: 'Owner' },
 		timings: {},
+		runtime: options.runtime,
 	};
 	saveInstanceInfo(instance);
 	return instance;
 }
 
 function saveInstanceInfo(instance: N8nInstance): void {
-	const info: Record<string, unknown> = { n8n: N8N_VERSION, n8nDir: n8nInstallDir(), ...instance };
+	const info: Record<string, unknown> = { n8n: instance.runtime?.version ?? N8N_VERSION, n8nDir: instance.runtime?.n8nScript ?? n8nInstallDir(), ...instance };
 	delete info.server;
 	writeFileSync(join(instance.userFolder, 'instance.json'), `${JSON.stringify(info, null, 2)}\n`);
 }
@@ -182,7 +203,7 @@ export interface CliOptions {
  */
 export async function runCli(instance: N8nInstance, args: string[], options: CliOptions = {}): Promise<RunResult> {
 	const env = { ...instance.env, N8N_RUNNERS_BROKER_PORT: String(await getFreePort()), ...options.env };
-	const result = await runProcess(node24Binary(), [n8nBinScript(), ...args], {
+	const result = await runProcess(instance.runtime?.nodeBinary ?? node24Binary(), [instance.runtime?.n8nScript ?? n8nBinScript(), ...args], {
 		cwd: instance.userFolder,
 		env,
 		timeoutMs: options.timeoutMs ?? 180_000,
@@ -419,7 +440,7 @@ export async function start(instance: N8nInstance, options: StartOptions = {}): 
 	const startedAt = Date.now();
 	const logFile = join(instance.logDir, `start-${new Date(startedAt).toISOString().replace(/[:.]/g, '-')}.log`);
 	const out = createWriteStream(logFile, { flags: 'a' });
-	const child = spawn(node24Binary(), [n8nBinScript(), 'start'], {
+	const child = spawn(instance.runtime?.nodeBinary ?? node24Binary(), [instance.runtime?.n8nScript ?? n8nBinScript(), 'start'], {
 		cwd: instance.userFolder,
 		env: { ...instance.env, ...options.env },
 		stdio: ['ignore', 'pipe', 'pipe'],
