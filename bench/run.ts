@@ -195,4 +195,33 @@ export async function main(): Promise<void> {
 	} finally {
 		await child.call('stop').catch(() => undefined);
 	}
+	await extraSections();
+}
+
+function printTable(rows: string[][]): void {
+	const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+	const line = (r: string[]) => `| ${r.map((cell, c) => (c === 0 ? (cell ?? '').padEnd(widths[c]) : (cell ?? '').padStart(widths[c]))).join(' | ')} |`;
+	console.log(line(rows[0]));
+	console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+	for (const r of rows.slice(1)) console.log(line(r));
+}
+
+/** The other resources' and the trigger's figures, each from its own bench module (each starts what it needs). */
+async function extraSections(): Promise<void> {
+	/* eslint-disable @typescript-eslint/no-require-imports */
+	const { respondBench } = require('./respond') as typeof import('./respond');
+	const { benchIndicators } = require('./indicators') as typeof import('./indicators');
+	const { formatTriggerStateRows, runTriggerStateBench } = require('./trigger-state') as typeof import('./trigger-state');
+	const { benchGraph } = require('./graph') as typeof import('./graph');
+	/* eslint-enable @typescript-eslint/no-require-imports */
+	console.log('\n[bench] machine actions (documented limits ×0.01 on both sides)');
+	printTable([['Scenario', 'Items', 'API calls', '429s', 'Wall time', 'Compared with'], ...(await respondBench())]);
+	console.log('\n[bench] indicators (documented limits ×0.01 on both sides)');
+	const indicators = await benchIndicators();
+	printTable([['Scenario', 'Items', 'API calls', '429s', 'Wall time'], ...indicators.rows]);
+	console.log('\n[bench] Microsoft Graph security backend beside the Defender API (documented limits ×0.01 on both sides)');
+	const graph = await benchGraph();
+	printTable([['Scenario', 'Items', 'API calls', '429s', 'Wall time', 'Peak RSS'], ...graph.rows]);
+	console.log('\n[bench] trigger state size (1,000 alerts/h per tenant, 3 versions each, polls every minute, 15-min window)');
+	console.log(formatTriggerStateRows(await runTriggerStateBench()));
 }
