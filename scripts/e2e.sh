@@ -43,9 +43,15 @@ export E2E_SKIP_BUILD=1
 
 step "preparation took $(( $(date +%s) - T0 )) s; running jest"
 T1=$(date +%s)
+rm -f artifacts/secret-scan.log
 set +e
 npx jest -c test/e2e/jest.e2e.config.js --runInBand "$@"
 RC=$?
 set -e
 step "jest took $(( $(date +%s) - T1 )) s (exit $RC); total $(( $(date +%s) - T0 )) s"
+# Issue 11: every n8n instance's database, logs and CLI output were searched for the sentinel secrets when it was
+# disposed (test/e2e/lib/secretScan.ts); a hit already failed its test file. One line for the whole run:
+if [ -f artifacts/secret-scan.log ]; then
+  node -e 'const l=require("fs").readFileSync("artifacts/secret-scan.log","utf8").trim().split("\n").filter(Boolean).map(JSON.parse);const f=l.reduce((n,x)=>n+x.findings.length,0);console.error(`[e2e] secret scan: ${l.length} n8n instances, ${l.reduce((n,x)=>n+x.files,0)} files, ${(l.reduce((n,x)=>n+x.bytes,0)/1048576).toFixed(1)} MiB searched for ${Math.max(0,...l.map((x)=>x.sentinels))} sentinel values: ${f} found`);if(f)process.exitCode=1' || RC=1
+fi
 exit $RC

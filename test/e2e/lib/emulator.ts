@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { E2E_WORK_DIR, node24Binary, REPO_ROOT, testCaPath } from './paths';
 import { killGroup, tail, trackChild, waitFor } from './proc';
+import { registerSentinel } from './secretScan';
 
 export interface EmulatorTenant {
 	id: string;
@@ -101,6 +102,8 @@ export async function startEmulatorProcess(options: StartEmulatorOptions = {}): 
 		killGroup(child, 'SIGKILL');
 		throw error;
 	}
+	// The app's client secret must never reach an n8n database, log or output (checked when each instance is disposed).
+	registerSentinel('the emulator app\'s client secret', state.clientSecret);
 	const ca = readFileSync(existsSync(state.caPath) ? state.caPath : testCaPath());
 	const httpsRequest = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> =>
 		await new Promise((resolvePromise, reject) => {

@@ -20,6 +20,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rm
 import { dirname, join } from 'node:path';
 import type { INodeExecutionData, INodeTypeDescription, IRun, IWorkflowBase } from 'n8n-workflow';
 import { E2E_WORK_DIR, N8N_VERSION, n8nBinScript, n8nInstallDir, node24Binary, PACKAGE_NAME, testCaPath } from './paths';
+import { assertNoSentinels } from './secretScan';
 import { getFreePort, killGroup, runChecked, runProcess, tail, trackChild, waitFor, type RunResult } from './proc';
 
 export interface N8nOwner {
@@ -186,7 +187,12 @@ function saveInstanceInfo(instance: N8nInstance): void {
 /** Stops the server if running and deletes the user folder unless E2E_KEEP=1. */
 export async function disposeInstance(instance: N8nInstance): Promise<void> {
 	if (instance.server) await stop(instance);
-	if (process.env.E2E_KEEP !== '1') rmSync(instance.userFolder, { recursive: true, force: true });
+	try {
+		// Before the folder goes: no sentinel secret in its database, logs or CLI output (test/e2e/lib/secretScan.ts).
+		assertNoSentinels(instance.name, instance.userFolder);
+	} finally {
+		if (process.env.E2E_KEEP !== '1') rmSync(instance.userFolder, { recursive: true, force: true });
+	}
 }
 
 // ---------------------------------------------------------------------------------------------------------------
