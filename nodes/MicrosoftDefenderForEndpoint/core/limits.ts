@@ -36,3 +36,6 @@ export function parseMaxThrottleWaitMs(raw: unknown, limits: ThrottleWaitLimits)
 	}
 	return Math.round(seconds * 1000);
 }
+
+/** The largest Limit of a Get Many (Return All has no limit). */
+export const MAX_LIMIT = 100_000;

@@ -2,7 +2,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { regionChoices } from '../core/clouds';
-import { THROTTLE_WAIT, type ThrottleWaitLimits } from '../core/limits';
+import { MAX_LIMIT, THROTTLE_WAIT, type ThrottleWaitLimits } from '../core/limits';
 import { ALERT_ID_PATTERN, ALERT_URL_EXTRACT, ALERT_URL_PATTERN } from '../helpers/validation';
 
 export const regionProperty: INodeProperties = {
@@ -29,6 +29,26 @@ export const customerTenantProperty: INodeProperties = {
 	description:
 		'MSSP: act on this customer tenant (GUID or verified domain) with the credential\'s multi-tenant app; empty = the credential\'s tenant. The customer\'s administrator must have consented to the app (Tenant → Get Consent Link).',
 };
+
+/** Return All / Limit, as every Get Many has them (the limit's bound is core/limits' MAX_LIMIT). */
+export const returnAllAndLimit: INodeProperties[] = [
+	{
+		displayName: 'Return All',
+		name: 'returnAll',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to return all results or only up to a given limit',
+	},
+	{
+		displayName: 'Limit',
+		name: 'limit',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: MAX_LIMIT },
+		default: 50,
+		description: 'Max number of results to return',
+		displayOptions: { show: { returnAll: [false] } },
+	},
+];
 
 /** The Max Throttle Wait option; default and bounds come from core/limits. */
 export function maxThrottleWaitProperty(limits: ThrottleWaitLimits, description: string): INodeProperties {

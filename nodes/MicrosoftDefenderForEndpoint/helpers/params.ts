@@ -1,8 +1,8 @@
 /** Parameters every operation has (Region, Customer Tenant, Options) and the backend they select. */
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { parseMaxThrottleWaitMs, THROTTLE_WAIT } from '../core/limits';
-import { ALERT_URL_EXTRACT, GRAPH_ALERT_URL_EXTRACT, inputError, validateAlertId, validateCustomerTenant, validateRegion } from './validation';
+import { MAX_LIMIT, parseMaxThrottleWaitMs, THROTTLE_WAIT } from '../core/limits';
+import { ALERT_URL_EXTRACT, GRAPH_ALERT_URL_EXTRACT, inputError, validateAlertId, validateCustomerTenant, validateInteger, validateRegion } from './validation';
 
 export interface CommonParams {
 	region: string;
@@ -63,4 +63,10 @@ export function readCommonLabel(ctx: IExecuteFunctions, i: number): string | und
 function labelOf(options: IDataObject): string | undefined {
 	const label = options.customerLabel;
 	return label === undefined || label === null || String(label).trim() === '' ? undefined : String(label);
+}
+
+/** Return All / Limit (descriptions/common.ts returnAllAndLimit) as a count: Infinity with Return All. */
+export function readLimit(ctx: IExecuteFunctions, i: number): number {
+	if (ctx.getNodeParameter('returnAll', i, false) === true) return Infinity;
+	return validateInteger(ctx.getNode(), i, 'Limit', ctx.getNodeParameter('limit', i, 50), 1, MAX_LIMIT);
 }

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { optionsCollection, simplifyOn } from '../../descriptions/common';
+import { optionsCollection, returnAllAndLimit, simplifyOn } from '../../descriptions/common';
 import { CATEGORY_OPTIONS, categoryFilter, detectionSourceFilter, severityFilter, statusFilter } from '../../descriptions/filters';
 import { ALERT_STATUSES, ALL_DETERMINATIONS, CLASSIFICATION_LABELS, CLASSIFICATIONS, DETERMINATION_LABELS, DETECTION_SOURCES, SEVERITIES } from '../../helpers/enums';
 import { rawFilterProblem } from '../../helpers/odata';
@@ -9,7 +9,7 @@ import { decorateAlert, simplifyAlert } from '../../helpers/output';
 import { backendFor } from '../../backend';
 import type { AlertBackend, AlertListQuery, AlertRecord, AlertWhere } from '../../backend/types';
 import { ALL_SERVICE_SOURCES, MDE_SERVICE_SOURCE, SERVICE_SOURCE_LABELS, SERVICE_SOURCES } from '../../core/graphAlerts';
-import { readCommon } from '../../helpers/params';
+import { readCommon, readLimit } from '../../helpers/params';
 import {
 	inputError,
 	toCanonicalUtc,
@@ -19,25 +19,8 @@ import {
 	validateWordList,
 } from '../../helpers/validation';
 
-export const MAX_LIMIT = 100_000;
-
 const properties: INodeProperties[] = [
-	{
-		displayName: 'Return All',
-		name: 'returnAll',
-		type: 'boolean',
-		default: false,
-		description: 'Whether to return all results or only up to a given limit',
-	},
-	{
-		displayName: 'Limit',
-		name: 'limit',
-		type: 'number',
-		typeOptions: { minValue: 1, maxValue: MAX_LIMIT },
-		default: 50,
-		description: 'Max number of results to return',
-		displayOptions: { show: { returnAll: [false] } },
-	},
+	...returnAllAndLimit,
 	{
 		displayName: 'Filters',
 		name: 'filters',
@@ -187,8 +170,7 @@ function optionalNumber(value: unknown): unknown {
 /** Validated filter, sort and paging settings of one item (no request made). */
 export function readListSettings(ctx: IExecuteFunctions, i: number) {
 	const node = ctx.getNode();
-	const returnAll = ctx.getNodeParameter('returnAll', i, false) as boolean;
-	const limit = returnAll ? Infinity : validateInteger(node, i, 'Limit', ctx.getNodeParameter('limit', i, 50), 1, MAX_LIMIT);
+	const limit = readLimit(ctx, i);
 	const f = ctx.getNodeParameter('filters', i, {}) as IDataObject;
 	const tz = ctx.getTimezone();
 	const rawFilter = typeof f.rawFilter === 'string' ? f.rawFilter.trim() : '';

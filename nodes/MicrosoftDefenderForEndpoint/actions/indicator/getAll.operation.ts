@@ -3,33 +3,16 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { indicatorBackendFor } from '../../backend';
 import type { IndicatorRecord } from '../../backend/indicators';
-import { optionsCollection } from '../../descriptions/common';
+import { optionsCollection, returnAllAndLimit } from '../../descriptions/common';
 import { INDICATOR_ACTION_OPTIONS, INDICATOR_TYPE_OPTIONS } from '../../descriptions/indicator';
 import { buildIndicatorFilter, INDICATOR_ACTIONS, INDICATOR_SIMPLE_FIELDS, INDICATOR_TYPES } from '../../helpers/indicators';
 import { rawFilterProblem } from '../../helpers/odata';
 import { outputTenantId } from '../../helpers/output';
-import { readCommon } from '../../helpers/params';
-import { inputError, toStringList, validateEnumList, validateInteger } from '../../helpers/validation';
-
-export const MAX_LIMIT = 100_000;
+import { readCommon, readLimit } from '../../helpers/params';
+import { inputError, toStringList, validateEnumList } from '../../helpers/validation';
 
 const properties: INodeProperties[] = [
-	{
-		displayName: 'Return All',
-		name: 'returnAll',
-		type: 'boolean',
-		default: false,
-		description: 'Whether to return all results or only up to a given limit',
-	},
-	{
-		displayName: 'Limit',
-		name: 'limit',
-		type: 'number',
-		typeOptions: { minValue: 1, maxValue: MAX_LIMIT },
-		default: 50,
-		description: 'Max number of results to return',
-		displayOptions: { show: { returnAll: [false] } },
-	},
+	...returnAllAndLimit,
 	{
 		displayName: 'Filters',
 		name: 'filters',
@@ -95,8 +78,7 @@ function simplify(indicator: IDataObject): IDataObject {
 export async function execute(this: IExecuteFunctions, i: number): Promise<INodeExecutionData[]> {
 	const node = this.getNode();
 	const common = readCommon(this, i);
-	const returnAll = this.getNodeParameter('returnAll', i, false) as boolean;
-	const limit = returnAll ? Infinity : validateInteger(node, i, 'Limit', this.getNodeParameter('limit', i, 50), 1, MAX_LIMIT);
+	const limit = readLimit(this, i);
 	const f = this.getNodeParameter('filters', i, {}) as IDataObject;
 	const rawFilter = typeof f.rawFilter === 'string' ? f.rawFilter.trim() : '';
 	if (rawFilter) {

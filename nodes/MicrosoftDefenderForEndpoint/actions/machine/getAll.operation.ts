@@ -2,34 +2,17 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { machineBackendFor } from '../../backend';
-import { optionsCollection } from '../../descriptions/common';
+import { optionsCollection, returnAllAndLimit } from '../../descriptions/common';
 import { simplifyMachineOn } from '../../descriptions/machines';
 import { buildMachineFilter, EXPOSURE_LEVELS, HEALTH_STATUSES, OS_PLATFORMS, RISK_SCORES, validateTag } from '../../helpers/machines';
-import { readCommon } from '../../helpers/params';
-import { inputError, toCanonicalUtc, validateEnumList, validateInteger, validateWordList } from '../../helpers/validation';
+import { readCommon, readLimit } from '../../helpers/params';
+import { inputError, toCanonicalUtc, validateEnumList, validateWordList } from '../../helpers/validation';
 import { checked, decorateMachine, simplifyMachine } from './common';
-
-export const MAX_LIMIT = 100_000;
 
 const humanize = (value: string): string => value.replace(/([a-z])([A-Z])/g, '$1 $2');
 
 const properties: INodeProperties[] = [
-	{
-		displayName: 'Return All',
-		name: 'returnAll',
-		type: 'boolean',
-		default: false,
-		description: 'Whether to return all results or only up to a given limit',
-	},
-	{
-		displayName: 'Limit',
-		name: 'limit',
-		type: 'number',
-		typeOptions: { minValue: 1, maxValue: MAX_LIMIT },
-		default: 50,
-		description: 'Max number of results to return',
-		displayOptions: { show: { returnAll: [false] } },
-	},
+	...returnAllAndLimit,
 	{
 		displayName: 'Filters',
 		name: 'filters',
@@ -102,8 +85,7 @@ export const description = updateDisplayOptions({ show: { resource: ['machine'],
 
 export function readMachineListSettings(ctx: IExecuteFunctions, i: number) {
 	const node = ctx.getNode();
-	const returnAll = ctx.getNodeParameter('returnAll', i, false) as boolean;
-	const limit = returnAll ? Infinity : validateInteger(node, i, 'Limit', ctx.getNodeParameter('limit', i, 50), 1, MAX_LIMIT);
+	const limit = readLimit(ctx, i);
 	const f = ctx.getNodeParameter('filters', i, {}) as IDataObject;
 	const prefix = typeof f.dnsNameStartsWith === 'string' ? f.dnsNameStartsWith.trim().toLowerCase() : '';
 	if (prefix && !/^[a-z0-9_.-]+$/.test(prefix)) {

@@ -2,34 +2,17 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { machineBackendFor } from '../../backend';
-import { optionsCollection } from '../../descriptions/common';
+import { optionsCollection, returnAllAndLimit } from '../../descriptions/common';
 import { ACTION_STATUSES, ACTION_TYPES, buildActionFilter, validateMachineId } from '../../helpers/machines';
-import { readCommon } from '../../helpers/params';
-import { toCanonicalUtc, validateEnumList, validateInteger } from '../../helpers/validation';
+import { readCommon, readLimit } from '../../helpers/params';
+import { toCanonicalUtc, validateEnumList } from '../../helpers/validation';
 import { checked } from '../machine/common';
 import { decorateAction } from './common';
-
-export const MAX_LIMIT = 100_000;
 
 const humanize = (value: string): string => value.replace(/([a-z])([A-Z])/g, '$1 $2');
 
 const properties: INodeProperties[] = [
-	{
-		displayName: 'Return All',
-		name: 'returnAll',
-		type: 'boolean',
-		default: false,
-		description: 'Whether to return all results or only up to a given limit',
-	},
-	{
-		displayName: 'Limit',
-		name: 'limit',
-		type: 'number',
-		typeOptions: { minValue: 1, maxValue: MAX_LIMIT },
-		default: 50,
-		description: 'Max number of results to return',
-		displayOptions: { show: { returnAll: [false] } },
-	},
+	...returnAllAndLimit,
 	{
 		displayName: 'Filters',
 		name: 'filters',
@@ -85,8 +68,7 @@ export const description = updateDisplayOptions({ show: { resource: ['machineAct
 export async function execute(this: IExecuteFunctions, i: number): Promise<INodeExecutionData[]> {
 	const node = this.getNode();
 	const common = readCommon(this, i);
-	const returnAll = this.getNodeParameter('returnAll', i, false) as boolean;
-	const limit = returnAll ? Infinity : validateInteger(node, i, 'Limit', this.getNodeParameter('limit', i, 50), 1, MAX_LIMIT);
+	const limit = readLimit(this, i);
 	const f = this.getNodeParameter('filters', i, {}) as IDataObject;
 	const machineId = typeof f.machineId === 'string' && f.machineId.trim() ? checked(node, i, validateMachineId(f.machineId)) : undefined;
 	const filter = buildActionFilter({
