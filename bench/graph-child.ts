@@ -36,6 +36,8 @@ async function handle(cmd: string, args: Record<string, unknown> = {}): Promise<
 		}
 		case 'subRequests':
 			return emu!.graph.subRequests(args as { tenantId?: string; sinceSeq?: number }).map((s) => ({ method: s.method, status: s.status }));
+		case 'addAlerts':
+			return emu!.addAlerts(String(args.tenantId), Number(args.count)).length;
 		case 'lastSeq':
 			return emu!.lastSeq();
 		case 'lastSubSeq':

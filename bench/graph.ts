@@ -6,7 +6,9 @@
  *  - Update Many of N alerts on Graph: JSON batching, ⌈N/20⌉ `$batch` calls, each sub-request counted against the
  *    Graph security budget (150/min per app and tenant; paced at 140), failed items;
  *  - Get Many, Return All over 50,000 alerts on the Defender API and on Graph: pages (API calls), 429s, wall time and
- *    peak RSS of the n8n process, side by side.
+ *    peak RSS of the n8n process, side by side;
+ *  - the trigger (New Alert, Tenants = 20 customer tenants) on each API through n8n-core's PollContext: requests of
+ *    the activation poll, of draining a burst (1,000 alerts in one tenant, 10 in each other), and of an idle poll.
  *
  *   import { benchGraph } from './graph';
  *   const { rows, results } = await benchGraph();   // rows: [scenario, items, API calls, 429s, wall time, peak RSS]
@@ -27,10 +29,23 @@ export interface GraphBenchResult {
 		timeScale: number;
 		updateMany: { alerts: number; items: number; batchCalls: number; expectedBatchCalls: number; subRequests: number; subRequests429: number; failedItems: number; wallMs: number; minimumMinutesAtDocumentedLimits: number };
 		returnAll: Record<'defender' | 'graph', { items: number; pages: number; throttled: number; wallMs: number; rssBeforeMb: number; peakRssMb: number }>;
+		trigger: Record<'defender' | 'graph', TriggerBench>;
 	};
 }
 
+interface TriggerBench {
+	tenants: number;
+	activationRequests: number;
+	burstAlerts: number;
+	delivered: number;
+	drainPolls: number;
+	drainRequests: number;
+	throttled: number;
+	idleRequests: number;
+}
+
 const SCALE = 0.01;
+const TRIGGER_TENANTS = 20;
 const UPDATES = 1000;
 const LIST_ALERTS = 50_000;
 
@@ -149,6 +164,68 @@ export async function measureReturnAll(api: 'defender' | 'graph', alerts = LIST_
 	}
 }
 
+/** The trigger (New Alert, Tenants = TRIGGER_TENANTS) on one API through n8n-core's PollContext, its own emulator. */
+async function measureTrigger(api: 'defender' | 'graph', scale: number): Promise<TriggerBench> {
+	process.env.N8N_USER_FOLDER ??= mkdtempSync(path.join(tmpdir(), 'mde-bench-'));
+	process.env.N8N_DIAGNOSTICS_ENABLED = 'false';
+	/* eslint-disable @typescript-eslint/no-require-imports */
+	require('reflect-metadata');
+	const harness = require('../test/harness') as typeof import('../test/harness');
+	const { MicrosoftDefenderForEndpointTrigger } = require('../nodes/MicrosoftDefenderForEndpoint/MicrosoftDefenderForEndpointTrigger.node.ts') as typeof import('../nodes/MicrosoftDefenderForEndpoint/MicrosoftDefenderForEndpointTrigger.node');
+	const { commonPollingParameters } = require('n8n-core/dist/nodes-loader/constants') as { commonPollingParameters: unknown[] };
+	const { resetProcessState } = require('../nodes/MicrosoftDefenderForEndpoint/transport/processState') as typeof import('../nodes/MicrosoftDefenderForEndpoint/transport/processState');
+	const { resetTriggerProcessMemory } = require('../nodes/MicrosoftDefenderForEndpoint/trigger/processMemory') as typeof import('../nodes/MicrosoftDefenderForEndpoint/trigger/processMemory');
+	/* eslint-enable @typescript-eslint/no-require-imports */
+	const child = await startChild();
+	try {
+		const emu = await child.call<{ url: string; clientId: string; clientSecret: string; tenants: Array<{ id: string }> }>('start', { scale, tenants: Array.from({ length: TRIGGER_TENANTS }, () => 0) });
+		resetProcessState({ pacerTimeScale: scale });
+		resetTriggerProcessMemory();
+		const type = `${harness.PACKAGE}.microsoftDefenderForEndpointTrigger`;
+		// as n8n's loader serves it: the common pollTimes parameter first
+		const trigger = new MicrosoftDefenderForEndpointTrigger();
+		const loaded = { description: { ...trigger.description, properties: [...commonPollingParameters, ...trigger.description.properties] }, poll: trigger.poll };
+		const nodeTypes = new harness.TestNodeTypes({ [type]: loaded as never });
+		const creds = new harness.TestCredentialsHelper();
+		const base = { cloud: 'custom', authorityHost: emu.url, apiBaseUrl: emu.url, tenantId: emu.tenants[0].id, clientId: emu.clientId, clientSecret: emu.clientSecret };
+		const cred = creds.add('bench-trigger', api === 'graph' ? { ...base, alertsApi: 'graph', graphBaseUrl: emu.url, graphScope: 'https://graph.microsoft.com/.default' } : base);
+		const node = {
+			id: 'trigger',
+			name: 'Defender Trigger',
+			type,
+			typeVersion: 1,
+			position: [0, 0] as [number, number],
+			parameters: { pollTimes: { item: [{ mode: 'everyMinute' }] }, event: 'newAlert', tenants: emu.tenants.map((t) => t.id).join('\n') },
+			credentials: { microsoftDefenderForEndpointApi: cred },
+		};
+		const poller = harness.pollHarness({ node: node as never, nodeTypes, credentialsHelper: creds });
+		const requests = async (since: number) => await child.call<Array<{ path: string; status: number }>>('requests', { kind: 'api', sinceSeq: since });
+		let mark = await child.call<number>('lastSeq');
+		await poller.poll();
+		const activationRequests = (await requests(mark)).length;
+
+		await new Promise((r) => setTimeout(r, 50));
+		let burstAlerts = 0;
+		for (const [k, t] of emu.tenants.entries()) burstAlerts += await child.call<number>('addAlerts', { tenantId: t.id, count: k === 0 ? 1000 : 10 });
+		mark = await child.call<number>('lastSeq');
+		let delivered = 0;
+		let drainPolls = 0;
+		for (; drainPolls < 20; drainPolls++) {
+			const out = await poller.poll();
+			if (!out) break;
+			delivered += out[0].length;
+		}
+		const drain = await requests(mark);
+		mark = await child.call<number>('lastSeq');
+		await poller.poll();
+		const idleRequests = (await requests(mark)).length;
+		return { tenants: TRIGGER_TENANTS, activationRequests, burstAlerts, delivered, drainPolls, drainRequests: drain.length, throttled: drain.filter((r) => r.status === 429).length, idleRequests };
+	} finally {
+		await child.call('stop').catch(() => undefined);
+		resetProcessState();
+	}
+}
+
 export async function benchGraph(options: { updates?: number; listAlerts?: number; scale?: number } = {}): Promise<GraphBenchResult> {
 	const updates = options.updates ?? UPDATES;
 	const listAlerts = options.listAlerts ?? LIST_ALERTS;
@@ -200,6 +277,10 @@ export async function benchGraph(options: { updates?: number; listAlerts?: numbe
 			minimumMinutesAtDocumentedLimits: Math.round((minimumDurationMs(updates) / 60_000) * 10) / 10,
 		};
 
+		// (3) The trigger over 20 customer tenants on each API: activation, a burst drained, an idle poll.
+		const trigger = {} as GraphBenchResult['results']['trigger'];
+		for (const api of ['defender', 'graph'] as const) trigger[api] = await measureTrigger(api, scale);
+
 		// (2) Return All over 50,000 alerts: each API in a fresh n8n process of its own (its own emulator, same seed), so
 		// neither run's heap inflates the other's RSS.
 		const returnAll = {} as GraphBenchResult['results']['returnAll'];
@@ -213,7 +294,14 @@ export async function benchGraph(options: { updates?: number; listAlerts?: numbe
 			[`(6) Get Many, Return All, ${l} alerts, Defender API`, String(returnAll.defender.items), String(returnAll.defender.pages), String(returnAll.defender.throttled), `${(returnAll.defender.wallMs / 1000).toFixed(2)} s`, `${returnAll.defender.peakRssMb} MB`],
 			[`(6) Get Many, Return All, ${l} alerts, Graph`, String(returnAll.graph.items), String(returnAll.graph.pages), String(returnAll.graph.throttled), `${(returnAll.graph.wallMs / 1000).toFixed(2)} s`, `${returnAll.graph.peakRssMb} MB`],
 		];
-		return { rows, results: { timeScale: scale, updateMany, returnAll } };
+		for (const api of ['defender', 'graph'] as const) {
+			const t = trigger[api];
+			const name = api === 'graph' ? 'Graph' : 'Defender API';
+			rows.push([`(6) Trigger, ${t.tenants} tenants, ${name}: activation poll`, '0', String(t.activationRequests), '0', '-', '-']);
+			rows.push([`(6) Trigger, ${t.tenants} tenants, ${name}: burst of ${t.burstAlerts.toLocaleString('en-US')} drained in ${t.drainPolls} polls`, String(t.delivered), String(t.drainRequests), String(t.throttled), '-', '-']);
+			rows.push([`(6) Trigger, ${t.tenants} tenants, ${name}: idle poll`, '0', String(t.idleRequests), '0', '-', '-']);
+		}
+		return { rows, results: { timeScale: scale, updateMany, returnAll, trigger } };
 	} finally {
 		await child.call('stop').catch(() => undefined);
 		resetProcessState();
@@ -231,7 +319,17 @@ if (require.main === module) {
 	}
 	const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 	const only = flag('return-all');
-	if (only === 'defender' || only === 'graph') {
+	if (process.argv.includes('--trigger-only')) {
+		(async () => {
+			for (const api of ['defender', 'graph'] as const) console.log(api, JSON.stringify(await measureTrigger(api, SCALE)));
+		})().then(
+			() => process.exit(0),
+			(error: unknown) => {
+				console.error(error);
+				process.exit(1);
+			},
+		);
+	} else if (only === 'defender' || only === 'graph') {
 		measureReturnAll(only, Number(flag('alerts') ?? LIST_ALERTS), Number(flag('scale') ?? SCALE)).then(
 			(result) => {
 				console.log(`RESULT ${JSON.stringify(result)}`);

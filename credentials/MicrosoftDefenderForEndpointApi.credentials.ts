@@ -18,37 +18,32 @@ import { requestScope } from '../nodes/MicrosoftDefenderForEndpoint/transport/re
 import { tokenBroker, TokenError } from '../nodes/MicrosoftDefenderForEndpoint/transport/tokens';
 import { USER_AGENT } from '../nodes/MicrosoftDefenderForEndpoint/core/version';
 
-const PERMISSIONS_TEXT =
-	'Application permissions on <b>WindowsDefenderATP</b>: <b>Alert.Read.All</b> (read alerts, trigger) or <b>Alert.ReadWrite.All</b> (also update, comment, create). ' +
-	'Optional for "Get Related": URL.Read.All (domains), File.Read.All (files), Ip.Read.All (IPs), Machine.Read.All (machine), User.Read.All (user). ' +
-	'With Alerts API = Microsoft Graph Security API: application permissions on <b>Microsoft Graph</b>: <b>SecurityAlert.Read.All</b> or <b>SecurityAlert.ReadWrite.All</b> (machines and indicators keep using the WindowsDefenderATP permissions). ' +
-	'<b>Each customer tenant must consent again after permissions are added to the app.</b>';
+/** Microsoft's guide to partner (multi-tenant) apps: permissions, the consent URL and the steps (the notices link it). */
+export const ONBOARDING_GUIDE_URL = 'https://learn.microsoft.com/en-us/defender-endpoint/api/exposed-apis-create-app-partners';
 
-const CLIENT_ID_PLACEHOLDER = 'CLIENT-ID-PLACEHOLDER';
-
-/** One notice per consent host (Commercial and GCC share one, GCC High and DoD another), derived from core/clouds. */
+/**
+ * One notice per consent host (Commercial and GCC share one, GCC High and DoD another), derived from core/clouds.
+ * Short on purpose, with a real link: n8n renders a notice's displayName as sanitized HTML (a, b), but the exact
+ * consent link needs the client ID, which a credential description cannot read, so the node builds it
+ * (Tenant → Get Consent Link) and the notice says where.
+ */
 function consentNotices(): INodeProperties[] {
 	const byHost = new Map<string, string[]>();
 	for (const c of fixedClouds()) byHost.set(c.consentHost, [...(byHost.get(c.consentHost) ?? []), c.cloud]);
-	return [...byHost].map(([consentHost, clouds]) => {
-		const link = consentLink({ consentHost }, CLIENT_ID_PLACEHOLDER)
-			.replace(/&/g, '&amp;')
-			.replace(CLIENT_ID_PLACEHOLDER, '&lt;Application (client) ID&gt;');
-		return {
-			displayName:
-				`Customer onboarding: a Global Administrator of each customer tenant opens <code>${link}</code> and accepts. ` +
-				`${PERMISSIONS_TEXT} The node's Tenant → Get Consent Link operation builds the exact link.`,
-			name: `consentNotice_${clouds.join('_')}`,
-			type: 'notice' as const,
-			default: '',
-			displayOptions: { show: { cloud: clouds } },
-		};
-	});
+	return [...byHost].map(([consentHost, clouds]) => ({
+		displayName:
+			`<b>MSSP customer onboarding:</b> a Global Administrator of each customer tenant accepts this app at ${new URL(consentLink({ consentHost }, 'x')).host}, and must consent again after permissions are added. ` +
+			`The node's <b>Tenant → Get Consent Link</b> builds the link; <a href="${ONBOARDING_GUIDE_URL}" target="_blank">permissions and steps</a>.`,
+		name: `consentNotice_${clouds.join('_')}`,
+		type: 'notice' as const,
+		default: '',
+		displayOptions: { show: { cloud: clouds } },
+	}));
 }
 
 const hostOf = (url: string) => new URL(url).host;
 
-/** The Cloud options, derived from core/clouds (sorted by name, as n8n lists options). */
+/** The Cloud options, derived from core/clouds, in its order: Commercial, GCC, GCC High, DoD, then Custom. */
 const CLOUD_OPTIONS = [
 	...fixedClouds().map((c) => ({
 		name: c.label,
@@ -56,7 +51,7 @@ const CLOUD_OPTIONS = [
 		description: `${hostOf(c.authorityHost)} and ${hostOf(c.apiBaseUrl)}${c.cloud === 'commercial' ? ' (regions are chosen in the node)' : ''}`,
 	})),
 	{ name: CLOUD_LABELS.custom, value: 'custom', description: 'Your own authority, API base URL and token scope (https only)' },
-].sort((a, b) => a.name.localeCompare(b.name));
+];
 
 /** API base for the credential test request: an n8n expression over the credential's own fields (core/clouds). */
 const TEST_BASE_URL = apiBaseUrlExpression();
@@ -110,13 +105,14 @@ export class MicrosoftDefenderForEndpointApi implements ICredentialType {
 			description: 'The tenant whose Defender data this credential reads: its GUID or a verified domain. MSSPs: the customer tenant (the node can override it per item).',
 		},
 		{
-			displayName: 'Application (Client) ID',
+			// n8n's form shows this field as "Client ID" whatever the displayName says; the README uses that label
+			displayName: 'Client ID',
 			name: 'clientId',
 			type: 'string',
 			default: '',
 			required: true,
 			placeholder: 'e.g. 5b1c0d2e-8f4a-4c3b-9d6e-1a2b3c4d5e6f',
-			description: 'From the app registration\'s Overview page (a multi-tenant app for MSSPs)',
+			description: 'The Application (client) ID from the app registration\'s Overview page (a multi-tenant app for MSSPs). It needs WindowsDefenderATP application permissions such as Alert.Read.All or Alert.ReadWrite.All (Microsoft Graph: SecurityAlert.*); Tenant → Check Access lists what each operation needs.',
 		},
 		{
 			displayName: 'Authentication',
@@ -141,7 +137,8 @@ export class MicrosoftDefenderForEndpointApi implements ICredentialType {
 			default: '',
 			required: true,
 			displayOptions: { show: { authentication: ['clientSecret'] } },
-			description: 'The secret VALUE from Certificates & secrets (shown once when created), not the Secret ID',
+			hint: "The secret's <b>Value</b>, not its Secret ID",
+			description: 'From Certificates & secrets → Client secrets: the Value column, shown only once when the secret is created',
 		},
 		{
 			displayName: 'Certificate',

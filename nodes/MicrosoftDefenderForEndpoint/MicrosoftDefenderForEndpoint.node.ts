@@ -7,6 +7,7 @@ import {
 } from 'n8n-workflow';
 
 import { properties } from './actions/node.description';
+import { NODE_DEFAULT_VERSION, NODE_DESCRIPTION, NODE_VERSIONS } from './descriptions/common';
 import { router } from './actions/router';
 import { listSearch, loadOptions } from './methods';
 
@@ -16,9 +17,11 @@ export class MicrosoftDefenderForEndpoint implements INodeType {
 		name: 'microsoftDefenderForEndpoint',
 		icon: { light: 'file:../../icons/defender.svg', dark: 'file:../../icons/defender.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		// 1.1: Simplify on by default in the single-alert operations (descriptions/common simplifySingleAlert)
+		version: NODE_VERSIONS,
+		defaultVersion: NODE_DEFAULT_VERSION,
 		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
-		description: 'Read, triage and update Microsoft Defender for Endpoint alerts, for one tenant or many (MSSP)',
+		description: NODE_DESCRIPTION,
 		defaults: { name: 'Microsoft Defender for Endpoint' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],

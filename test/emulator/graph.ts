@@ -17,10 +17,12 @@ import { fromTicks, toTicks } from '../../nodes/MicrosoftDefenderForEndpoint/hel
 import { trimFraction, type EmulatorClock } from './clock';
 import { type Directory, GRAPH_RESOURCES } from './directory';
 import { guid, isPlainObject, jsonReply, type Reply } from './http-util';
+import { HuntingService, huntingControl, isHuntingPath } from './hunting';
 import type { JwtSigner } from './jwt';
 import { evaluateFilter, ODataQueryError, parseFilter, parseOrderBy, type FieldDef } from './odata';
 import type { RateLimiter } from './ratelimit';
 import type { StoredAlert, TenantStore } from './store';
+import { IncidentService, incidentControl } from './incidents';
 import type { Alert, AlertEvidence, Machine } from './types';
 
 export interface GraphSettings {
@@ -32,6 +34,11 @@ export interface GraphSettings {
 	maxBatch: number;
 	/** `$orderby` on createdDateTime / lastUpdateDateTime is accepted (undocumented; public code uses it) */
 	orderBy: boolean;
+	/**
+	 * The order of a list without `$orderby` (undocumented): as stored (oldest first), newest first, or a stable order
+	 * that follows neither time (a hash of the id), for tests of clients that must not rely on it
+	 */
+	defaultOrder: 'stored' | 'newestFirst' | 'hashed';
 	/** `@odata.nextLink` form: `$skip` (default), an opaque keyset `$skiptoken`, or none at all */
 	nextLink: 'skip' | 'skiptoken' | 'none';
 	/** filter properties accepted besides the documented ones (e.g. ['category', 'incidentId', 'detectionSource']) */
@@ -44,11 +51,17 @@ export interface GraphSettings {
 	wrongAudienceStatus: 401 | 403;
 }
 
+/** A stable pseudo-random rank of a sequence number (Knuth's multiplicative hash). */
+function hashOrder(seq: number): number {
+	return Math.imul(seq + 1, 2654435761) >>> 0;
+}
+
 export const DEFAULT_GRAPH_SETTINGS: GraphSettings = {
 	enabled: false,
 	maxPageSize: 2000,
 	maxBatch: 20,
 	orderBy: true,
+	defaultOrder: 'stored',
 	nextLink: 'skip',
 	extraFilterable: [],
 	idStyle: 'same',
@@ -198,7 +211,22 @@ export class GraphService {
 		private readonly limiter: RateLimiter,
 		private readonly storeFor: (tenantId: string) => TenantStore,
 		private readonly tenantOf: (idOrDomain: string) => string | undefined,
-	) {}
+	) {
+		this.hunting = new HuntingService(clock, storeFor);
+		this.incidents = new IncidentService({
+			clock,
+			limiter,
+			storeFor,
+			tenantOf,
+			renderAlert: (stored, include) => this.render({ kind: 'mde', stored }, include),
+			determinationSpelling: () => this.settings.determinationSpelling,
+		});
+	}
+
+	/** Advanced hunting (`POST /v1.0/security/runHuntingQuery`, hunting.ts) on the same stores, after the same auth. */
+	readonly hunting: HuntingService;
+	/** Security incidents (`/v1.0/security/incidents…`, incidents.ts) on the same stores, token checks and rate limiter. */
+	readonly incidents: IncidentService;
 
 	/** Change settings; `enabled` adds or removes the Graph resources the token endpoint issues tokens for. */
 	configure(partial: Partial<GraphSettings>): GraphSettings {
@@ -212,6 +240,8 @@ export class GraphService {
 		this.graphOnly.clear();
 		this.forcedThrottles = 0;
 		this.subLog.length = 0;
+		this.hunting.reset();
+		this.incidents.reset();
 		this.configure({ ...DEFAULT_GRAPH_SETTINGS, enabled: this.settings.enabled });
 	}
 
@@ -295,6 +325,7 @@ export class GraphService {
 		}
 		const base = { tenantId: principal.tenantId, clientId: principal.clientId };
 		const s = req.segments;
+		if (isHuntingPath(s)) return { ...base, reply: this.hunting.handle(req, principal) };
 		if (s.length === 1 && s[0] === '$batch') {
 			if (req.method !== 'POST') return { ...base, reply: this.errorReply(new GraphError(405, 'MethodNotAllowed', 'Only POST is supported for $batch.'), req) };
 			try {
@@ -303,7 +334,9 @@ export class GraphService {
 				return { ...base, reply: this.errorReply(error, req) };
 			}
 		}
-		const answer = this.route(req.method, s, req.query, this.parseBody(req), req.prefer, principal, req.host);
+		const answer = IncidentService.handles(s)
+			? this.incidents.route(req.method, s, req.query, this.parseBody(req), req.prefer, principal, req.host)
+			: this.route(req.method, s, req.query, this.parseBody(req), req.prefer, principal, req.host);
 		const reply = answer.status >= 400 ? this.errorReply(new GraphError(answer.status, String((answer.body as { error?: { code?: string } })?.error?.code ?? 'Error'), String((answer.body as { error?: { message?: string } })?.error?.message ?? ''), answer.headers), req) : jsonReply(answer.status, answer.body, answer.headers);
 		return { ...base, endpointClass: answer.endpointClass, reply };
 	}
@@ -546,6 +579,8 @@ export class GraphService {
 			return this.seqOf(a) - this.seqOf(b);
 		};
 		if (order.length) items = items.sort(compare);
+		else if (this.settings.defaultOrder === 'newestFirst') items = items.sort((a, b) => this.seqOf(b) - this.seqOf(a));
+		else if (this.settings.defaultOrder === 'hashed') items = items.sort((a, b) => hashOrder(this.seqOf(a)) - hashOrder(this.seqOf(b)) || this.seqOf(a) - this.seqOf(b));
 		const total = items.length;
 		const token = query.get('$skiptoken');
 		if (token) {
@@ -850,6 +885,11 @@ export class GraphService {
 /** Control API: `GET|POST /_emulator/graph` (settings), `POST /_emulator/graph/throttle {count, retryAfter}`, `GET /_emulator/graph/sub-requests`, `POST /_emulator/graph/tenants/{tid}/alerts` (Graph-only alerts). */
 export function graphControl(service: GraphService, req: { method: string; segments: string[]; query: URLSearchParams; body: Buffer }): Reply {
 	const [, what, tenant, sub] = req.segments;
+	if (what === 'incidents') {
+		const answer = incidentControl(service.incidents, { method: req.method, segments: req.segments.slice(2), body: req.body });
+		return jsonReply(answer.status, answer.body);
+	}
+	if (what === 'hunting') return huntingControl(service.hunting, { ...req, segments: req.segments.slice(2) });
 	const text = req.body.toString('utf8').trim();
 	const body = text ? (JSON.parse(text) as unknown) : {};
 	if (what === undefined) {

@@ -4,10 +4,10 @@
  */
 import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
-import { MicrosoftDefenderForEndpointApi } from '../../credentials/MicrosoftDefenderForEndpointApi.credentials';
+import { MicrosoftDefenderForEndpointApi, ONBOARDING_GUIDE_URL } from '../../credentials/MicrosoftDefenderForEndpointApi.credentials';
 import { apiBaseForRegion, apiBaseUrlExpression, CLOUDS, consentLink, fixedClouds, REGIONS, resolveCloud } from '../../nodes/MicrosoftDefenderForEndpoint/core/clouds';
 import { isGuid } from '../../nodes/MicrosoftDefenderForEndpoint/core/ids';
-import { LimitInputError, parseMaxThrottleWaitMs, THROTTLE_WAIT } from '../../nodes/MicrosoftDefenderForEndpoint/core/limits';
+import { DEFAULT_THROTTLE_WAIT_SECONDS, LimitInputError, parseMaxThrottleWaitMs, THROTTLE_WAIT } from '../../nodes/MicrosoftDefenderForEndpoint/core/limits';
 import { regionProperty } from '../../nodes/MicrosoftDefenderForEndpoint/descriptions/common';
 import { MicrosoftDefenderForEndpoint } from '../../nodes/MicrosoftDefenderForEndpoint/MicrosoftDefenderForEndpoint.node';
 
@@ -37,9 +37,10 @@ describe('clouds: the credential form and its test request derive from core/clou
 		}
 	});
 
-	it('the Cloud options are exactly the clouds core/clouds knows', () => {
+	it('the Cloud options are exactly the clouds core/clouds knows, in its order (Commercial, GCC, GCC High, DoD, Custom)', () => {
 		const options = byName(credential.properties, 'cloud').options as INodePropertyOptions[];
-		expect(options.map((o) => o.value).sort()).toEqual([...CLOUDS].sort());
+		expect(options.map((o) => o.value)).toEqual([...CLOUDS]);
+		expect(CLOUDS).toEqual(['commercial', 'gcc', 'gccHigh', 'dod', 'custom']);
 	});
 
 	it('each consent notice shows the link consentLink builds, for the clouds that use its host', () => {
@@ -48,9 +49,16 @@ describe('clouds: the credential form and its test request derive from core/clou
 		expect(covered.sort()).toEqual(fixedClouds().map((c) => c.cloud).sort());
 		for (const notice of notices) {
 			const cloud = (notice.displayOptions!.show!.cloud as string[])[0];
-			const expected = consentLink(resolveCloud({ cloud }), 'X').replace(/&/g, '&amp;').replace('client_id=X', 'client_id=&lt;Application (client) ID&gt;');
-			expect(notice.displayName).toContain(`<code>${expected}</code>`);
+			// the host consentLink sends this cloud's administrators to, and a link n8n renders as a clickable anchor
+			expect(notice.displayName).toContain(` at ${new URL(consentLink(resolveCloud({ cloud }), 'X')).host}, `);
+			expect(notice.displayName).toContain(`<a href="${ONBOARDING_GUIDE_URL}" target="_blank">`);
+			expect(notice.displayName).toContain('Tenant → Get Consent Link');
+			// short, and only markup n8n's notice renders (no <code>, which showed as text)
+			expect(notice.displayName.replace(/<[^>]+>/g, '').length).toBeLessThan(260);
+			expect(notice.displayName.match(/<\/?([a-z]+)/g)?.map((t) => t.replace(/[</]/g, '')).every((t) => ['a', 'b'].includes(t))).toBe(true);
 		}
+		// the two consent hosts are different, so each cloud group names its own
+		expect(new Set(notices.map((n) => n.displayName)).size).toBe(notices.length);
 	});
 });
 
@@ -78,9 +86,15 @@ describe('Max Throttle Wait: one owner for defaults, bounds and parsing', () => 
 		}
 	});
 
+	it('one default for both nodes (the trigger\'s poll budget bounds its wait anyway); only the maxima differ', () => {
+		expect(THROTTLE_WAIT.action.defaultSeconds).toBe(DEFAULT_THROTTLE_WAIT_SECONDS);
+		expect(THROTTLE_WAIT.trigger.defaultSeconds).toBe(DEFAULT_THROTTLE_WAIT_SECONDS);
+		expect(DEFAULT_THROTTLE_WAIT_SECONDS).toBe(300);
+	});
+
 	it('parses seconds (number or numeric string), defaults when unset, rejects out-of-range values', () => {
 		expect(parseMaxThrottleWaitMs(undefined, THROTTLE_WAIT.action)).toBe(300_000);
-		expect(parseMaxThrottleWaitMs(undefined, THROTTLE_WAIT.trigger)).toBe(60_000);
+		expect(parseMaxThrottleWaitMs(undefined, THROTTLE_WAIT.trigger)).toBe(300_000);
 		expect(parseMaxThrottleWaitMs('1.5', THROTTLE_WAIT.trigger)).toBe(1500);
 		expect(parseMaxThrottleWaitMs(0, THROTTLE_WAIT.trigger)).toBe(0);
 		for (const bad of [-1, 3601, 'soon', Number.NaN, {}]) {

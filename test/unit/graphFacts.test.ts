@@ -136,10 +136,12 @@ describe('the credential: Alerts API', () => {
 		expect(() => readCredential({ cloud: 'commercial', ...base, alertsApi: 'incidents' })).toThrow(/Alerts API is not a known API/);
 	});
 
-	it('the consent notices name the Graph permissions and that every customer must consent again', () => {
+	it('the Graph option names the Graph permissions; the (short) consent notices say every customer must consent again', () => {
+		const graph = ((credential.properties.find((p) => p.name === 'alertsApi')!.options ?? []) as Array<{ value: string; description?: string }>).find((o) => o.value === 'graph')!;
+		expect(graph.description).toContain('SecurityAlert.Read.All');
+		expect(graph.description).toContain('SecurityAlert.ReadWrite.All');
+		expect(graph.description).toMatch(/consented again by every customer/);
 		for (const notice of credential.properties.filter((p) => p.type === 'notice')) {
-			expect(notice.displayName).toContain('SecurityAlert.Read.All');
-			expect(notice.displayName).toContain('SecurityAlert.ReadWrite.All');
 			expect(notice.displayName).toMatch(/consent again/);
 		}
 	});
@@ -155,9 +157,19 @@ describe('permissions: one table with an API column', () => {
 	});
 
 	it('Graph rows cover every alert operation except Create by Reference, with Graph permissions only', () => {
-		const rows = needsFor('graph');
+		const rows = needsFor('graph').filter((r) => r.operation.startsWith('alert.'));
 		expect(rows.map((r) => r.operation).sort()).toEqual(['alert.addComment', 'alert.get', 'alert.getAll', 'alert.getRelated', 'alert.update', 'alert.updateMany']);
 		for (const r of rows) for (const role of r.anyOf) expect(role).toMatch(/^SecurityAlert\./);
+		// incidents: Microsoft Graph only, SecurityIncident permissions (read: either; writes: ReadWrite)
+		const incidents = needsFor('graph').filter((r) => r.operation.startsWith('incident.'));
+		expect(incidents.map((r) => [r.operation, r.anyOf])).toEqual([
+			['incident.getAll', ['SecurityIncident.Read.All', 'SecurityIncident.ReadWrite.All']],
+			['incident.get', ['SecurityIncident.Read.All', 'SecurityIncident.ReadWrite.All']],
+			['incident.update', ['SecurityIncident.ReadWrite.All']],
+			['incident.addComment', ['SecurityIncident.ReadWrite.All']],
+		]);
+		// advanced hunting: Microsoft Graph only, ThreatHunting.Read.All
+		expect(needsFor('graph').filter((r) => r.operation.startsWith('hunting.')).map((r) => [r.operation, r.anyOf])).toEqual([['hunting.runQuery', ['ThreatHunting.Read.All']]]);
 		// the Defender rows (with the other engineers' machine and indicator rows) have no Graph permission
 		for (const r of needsFor('defender')) for (const role of r.anyOf) expect(role).not.toMatch(/^Security/);
 	});

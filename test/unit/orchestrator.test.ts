@@ -143,7 +143,14 @@ describe('pool', () => {
 		expect(w.queries).toEqual([
 			{
 				tenantId: CRED,
-				query: { filter: `(alertCreationTime ge ${START}) and (severity eq 'High')`, orderBy: 'alertCreationTime asc', top: 250, skip: 0, expandEvidence: true },
+				query: {
+					filter: `(alertCreationTime ge ${START}) and (severity eq 'High')`,
+					stream: { field: 'alertCreationTime', from: START },
+					orderBy: 'alertCreationTime asc',
+					top: 250,
+					skip: 0,
+					expandEvidence: true,
+				},
 			},
 		]);
 	});

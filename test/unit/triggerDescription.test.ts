@@ -2,7 +2,7 @@
  * The trigger's parameters: the description (trigger/description.ts) takes Max Throttle Wait's default and bounds
  * from core/limits, and readTriggerSettings (trigger/settings.ts) parses them with the same limits.
  */
-import { type INode, type INodeProperties, type IPollFunctions, NodeOperationError } from 'n8n-workflow';
+import { type INode, type INodeParameters, type INodeProperties, type IPollFunctions, NodeHelpers, NodeOperationError } from 'n8n-workflow';
 
 import { THROTTLE_WAIT } from '../../nodes/MicrosoftDefenderForEndpoint/core/limits';
 import { MicrosoftDefenderForEndpointTrigger } from '../../nodes/MicrosoftDefenderForEndpoint/MicrosoftDefenderForEndpointTrigger.node';
@@ -13,8 +13,8 @@ import { DEFAULT_MAX_ALERTS_PER_POLL, readTriggerSettings } from '../../nodes/Mi
 const option = (name: string) => ((properties.find((p) => p.name === 'options')!.options ?? []) as INodeProperties[]).find((o) => o.name === name)!;
 
 /** Just enough of IPollFunctions for readTriggerSettings. */
-function pollContext(parameters: Record<string, unknown>, mode: 'trigger' | 'manual' = 'trigger', budgetMs?: number): IPollFunctions {
-	const node: INode = { id: 't', name: 'Trigger', type: 'trigger', typeVersion: 1, position: [0, 0], parameters: {} };
+function pollContext(parameters: Record<string, unknown>, mode: 'trigger' | 'manual' = 'trigger', budgetMs?: number, typeVersion = 1): IPollFunctions {
+	const node: INode = { id: 't', name: 'Trigger', type: 'trigger', typeVersion, position: [0, 0], parameters: {} };
 	return {
 		getNode: () => node,
 		getMode: () => mode,
@@ -32,14 +32,16 @@ describe('trigger description', () => {
 			min: 0,
 			max: THROTTLE_WAIT.trigger.maxSeconds,
 		});
-		expect([wait.default, wait.typeOptions?.maxValue]).toEqual([60, 3600]);
+		expect([wait.default, wait.typeOptions?.maxValue]).toEqual([300, 3600]);
 		expect(wait.displayName).toBe('Max Throttle Wait (Seconds)');
 		expect(wait.description).toMatch(/^How long Defender throttling \(HTTP 429\) may be waited out within one poll/);
 	});
 
-	test('the node uses these properties, options in the order they had', () => {
-		expect(new MicrosoftDefenderForEndpointTrigger().description.properties).toBe(properties);
-		expect(properties.map((p) => p.name)).toEqual(['event', 'watchFields', 'region', 'tenants', 'filters', 'options']);
+	test('the node uses these properties: Start From and its fields top-level (1.1), options in the order they had', () => {
+		const node = new MicrosoftDefenderForEndpointTrigger().description;
+		expect(node.properties).toBe(properties);
+		expect([node.version, node.defaultVersion]).toEqual([[1, 1.1], 1.1]);
+		expect(properties.map((p) => p.name)).toEqual(['event', 'watchFields', 'startFrom', 'hoursBack', 'startDate', 'region', 'tenants', 'filters', 'incidentFilters', 'options']);
 		expect(((properties.at(-1)!.options ?? []) as INodeProperties[]).map((o) => o.name)).toEqual([
 			'hoursBack',
 			'includeEvidence',
@@ -49,14 +51,41 @@ describe('trigger description', () => {
 			'maxThrottleWait',
 			'outputMode',
 			'pageSize',
+			'simplify',
 			'startDate',
 			'startFrom',
 		]);
 	});
+
+	test('Tenants is a multi-line field', () => {
+		const tenants = properties.find((p) => p.name === 'tenants')!;
+		expect(tenants.typeOptions?.rows).toBeGreaterThanOrEqual(3);
+		expect(tenants.placeholder).toContain('\n');
+	});
+
+	/** What n8n itself resolves from saved parameters (the Workflow constructor runs getNodeParameters). */
+	const resolved = (typeVersion: number, parameters: INodeParameters) =>
+		NodeHelpers.getNodeParameters(properties, parameters, true, false, { typeVersion }, new MicrosoftDefenderForEndpointTrigger().description)!;
+
+	test('version 1 (saved workflows): Start From stays in Options and n8n keeps its values; the top-level fields do not show', () => {
+		const v1 = resolved(1, { options: { startFrom: 'date', startDate: '2026-01-31T00:00:00Z' } });
+		expect(v1.options).toEqual({ startFrom: 'date', startDate: '2026-01-31T00:00:00Z' });
+		expect(v1).not.toHaveProperty('startFrom');
+		expect(resolved(1, { options: { startFrom: 'hoursBack', hoursBack: 6 } }).options).toEqual({ startFrom: 'hoursBack', hoursBack: 6 });
+	});
+
+	test('version 1.1: Start From is top-level, its field shows with it, and the Options no longer offer it', () => {
+		const v11 = resolved(1.1, { startFrom: 'hoursBack', hoursBack: 6, options: { startFrom: 'date' } });
+		expect(v11).toMatchObject({ startFrom: 'hoursBack', hoursBack: 6 });
+		expect(v11).not.toHaveProperty('startDate');
+		expect(v11.options).toEqual({});
+		expect(resolved(1.1, { startFrom: 'date', startDate: '2026-01-31T00:00:00Z' })).toMatchObject({ startFrom: 'date', startDate: '2026-01-31T00:00:00Z' });
+		expect(resolved(1.1, {})).toMatchObject({ startFrom: 'now' });
+	});
 });
 
 describe('readTriggerSettings', () => {
-	test('defaults: the credential\'s tenant, 60 s throttle wait, automatic page size', () => {
+	test('defaults: the credential\'s tenant, 300 s throttle wait (bounded by the budget), automatic page size', () => {
 		const s = readTriggerSettings(pollContext({}));
 		expect(s).toMatchObject({
 			manual: false,
@@ -115,7 +144,17 @@ describe('readTriggerSettings', () => {
 		expect(JSON.stringify(readTriggerSettings(pollContext({ tenants: secret })).invalidTenants)).not.toContain(secret.slice(0, 10));
 	});
 
-	test('Start From is a rule (the boundary comes from the API clock later); a Start Date is normalized', () => {
+	test('version 1.1 reads the top-level Start From, Hours Back and Start Date, not the old Options keys', () => {
+		const v11 = (parameters: Record<string, unknown>) => readTriggerSettings(pollContext(parameters, 'trigger', undefined, 1.1));
+		expect(v11({ startFrom: 'hoursBack', hoursBack: 6, options: { startFrom: 'date' } })).toMatchObject({ startFrom: { mode: 'hoursBack', hours: 6 } });
+		expect(v11({ startFrom: 'date', startDate: '2026-01-31T00:00:00Z' })).toMatchObject({ startFrom: { mode: 'date', at: '2026-01-31T00:00:00.0000000Z' } });
+		expect(v11({ options: { startFrom: 'hoursBack', hoursBack: 6 } })).toMatchObject({ startFrom: { mode: 'now' } });
+		expect(v11({ startFrom: 'hoursBack' })).toMatchObject({ startFrom: { mode: 'hoursBack', hours: 24 } });
+		expect(() => v11({ startFrom: 'date', startDate: 'yesterday' })).toThrow('Start Date "yesterday" is not a date');
+	});
+
+	test('version 1 (saved workflows) reads them from Options, as before; Start From is a rule (the boundary comes from the API clock later); a Start Date is normalized', () => {
+		expect(readTriggerSettings(pollContext({ startFrom: 'date', options: {} }))).toMatchObject({ startFrom: { mode: 'now' } });
 		expect(readTriggerSettings(pollContext({ options: { startFrom: 'hoursBack', hoursBack: 6 } }))).toMatchObject({ startFrom: { mode: 'hoursBack', hours: 6 } });
 		expect(readTriggerSettings(pollContext({ options: { startFrom: 'date', startDate: '2026-01-31T00:00:00Z' } }))).toMatchObject({ startFrom: { mode: 'date', at: '2026-01-31T00:00:00.0000000Z' } });
 	});

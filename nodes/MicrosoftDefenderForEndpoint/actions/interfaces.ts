@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-export type ResourceName = 'alert' | 'indicator' | 'machine' | 'machineAction' | 'tenant';
+export type ResourceName = 'alert' | 'hunting' | 'incident' | 'indicator' | 'machine' | 'machineAction' | 'tenant';
 
 export interface OperationModule {
 	description: INodeProperties[];

@@ -2,6 +2,8 @@ import { type IExecuteFunctions, type INodeExecutionData, NodeOperationError } f
 
 import { errorItem, withItemIndex } from '../helpers/errors';
 import * as alert from './alert';
+import * as hunting from './hunting';
+import * as incident from './incident';
 import * as indicator from './indicator';
 import type { OperationModule, ResourceName } from './interfaces';
 import * as machine from './machine';
@@ -10,6 +12,8 @@ import * as tenant from './tenant';
 
 const RESOURCES: Record<ResourceName, Record<string, OperationModule>> = {
 	alert: alert.operations,
+	hunting: hunting.operations,
+	incident: incident.operations,
 	indicator: indicator.operations,
 	machine: machine.operations,
 	machineAction: machineAction.operations,

@@ -447,6 +447,10 @@ export async function graphBackend(ctx: DefenderContext, options: BackendOptions
 		maxBatchSize: GRAPH_MAX_BATCH,
 		notices,
 
+		ordered(): boolean {
+			return !orderByRefused;
+		},
+
 		async listAlerts(query: AlertListQuery): Promise<AlertRecord[]> {
 			const { value, local } = await listOnce(query);
 			return applyLocal(value, local);

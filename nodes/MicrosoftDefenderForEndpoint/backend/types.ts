@@ -62,6 +62,11 @@ export interface AlertBackend {
 	 * on its own origin only). Absent: callers page with listAlerts and $top/$skip.
 	 */
 	pages?(query: Omit<AlertListQuery, 'top' | 'skip'>, limit: number): AsyncGenerator<AlertRecord[]>;
+	/**
+	 * Graph: false once the service refused `$orderby` (undocumented for alerts_v2); lists then come in its default
+	 * order. Absent: the API sorts as asked (the Defender API documents `$orderby`).
+	 */
+	ordered?(): boolean;
 	getAlert(id: string): Promise<AlertRecord>;
 	updateAlert(id: string, patch: AlertPatch): Promise<AlertRecord>;
 	batchUpdate(ids: string[], patch: AlertPatch): Promise<void>;

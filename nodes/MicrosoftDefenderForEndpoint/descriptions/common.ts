@@ -136,7 +136,7 @@ export const simplifyOn: INodeProperties = {
 	description: SIMPLIFY_DESCRIPTION,
 };
 
-/** Simplify, off by default (single-alert operations). */
+/** Simplify, off by default (single-alert operations of node version 1). */
 export const simplifyOff: INodeProperties = {
 	displayName: 'Simplify',
 	name: 'simplify',
@@ -144,3 +144,49 @@ export const simplifyOff: INodeProperties = {
 	default: false,
 	description: SIMPLIFY_DESCRIPTION,
 };
+
+/**
+ * Simplify of the single-alert operations (Get, Update, Add Comment, Create by Reference): on by default from node
+ * version 1.1, as in Get Many, so Get, Get Many and Update give the same shape unless asked otherwise. Saved
+ * version-1 nodes keep their default (off): n8n does not store a default, so changing it in place would change
+ * their output.
+ */
+export const simplifySingleAlert: INodeProperties[] = [
+	{ ...simplifyOff, displayOptions: { show: { '@version': [1] } } },
+	{ ...simplifyOn, displayOptions: { hide: { '@version': [1] } } },
+];
+
+/** The action node's versions: 1, and 1.1 (Simplify on by default in the single-alert operations). */
+export const NODE_VERSIONS = [1, 1.1];
+export const NODE_DEFAULT_VERSION = 1.1;
+
+/**
+ * The action node's description. The trigger's description starts with it: n8n's node creator shows one entry for a
+ * node and its trigger (same name without "Trigger") and gives that entry the TRIGGER's description
+ * (editor-ui generateMergedNodesAndActions), so this is the text users see for the action node there.
+ */
+export const NODE_DESCRIPTION =
+	'Triage alerts, investigate and isolate machines, and manage indicators in Microsoft Defender for Endpoint, for one tenant or many (MSSP)';
+
+/**
+ * The parameters that say WHAT an operation acts on (the alert, the machine, the filters…). The node lists them right
+ * after the operation, before Region and Customer Tenant (WHERE), then the rest (HOW), Options last.
+ */
+const MAIN_FIELDS = new Set([
+	'alertId',
+	'alertIds',
+	'filters',
+	'machineSource',
+	'machineId',
+	'actionId',
+	'ip',
+	'tag',
+	'deleteBy',
+	'indicatorId',
+	'indicatorType',
+	'indicatorValue',
+	'incidentId',
+	'tenants',
+	'query',
+]);
+export const isMainField = (p: INodeProperties): boolean => MAIN_FIELDS.has(p.name);

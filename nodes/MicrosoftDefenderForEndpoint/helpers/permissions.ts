@@ -23,7 +23,10 @@ export const WRITE_ROLES = ['Alert.ReadWrite.All'];
 export const GRAPH_READ_ROLES = ['SecurityAlert.Read.All', 'SecurityAlert.ReadWrite.All'];
 /** Microsoft Graph: alerts_v2 update and comments (https://learn.microsoft.com/en-us/graph/api/security-alert-update). */
 export const GRAPH_WRITE_ROLES = ['SecurityAlert.ReadWrite.All'];
-/** Microsoft Graph, for the incident and hunting operations planned on top of the Graph backend (no operation uses them yet). */
+/**
+ * Microsoft Graph incidents: list, get (https://learn.microsoft.com/en-us/graph/api/security-list-incidents) and update,
+ * comments (https://learn.microsoft.com/en-us/graph/api/security-incident-update). Hunting: runHuntingQuery.
+ */
 export const GRAPH_INCIDENT_READ_ROLES = ['SecurityIncident.Read.All', 'SecurityIncident.ReadWrite.All'];
 export const GRAPH_INCIDENT_WRITE_ROLES = ['SecurityIncident.ReadWrite.All'];
 export const GRAPH_HUNTING_ROLES = ['ThreatHunting.Read.All'];
@@ -45,6 +48,14 @@ const GRAPH_NEEDS: OperationNeed[] = [
 	{ operation: 'alert.addComment', label: 'Alert: Add Comment', anyOf: GRAPH_WRITE_ROLES, api: 'graph' },
 	// from the alert's evidence: no entity permissions on Graph
 	{ operation: 'alert.getRelated', label: 'Alert: Get Related (domains, files, IPs, machine, user)', anyOf: GRAPH_READ_ROLES, api: 'graph' },
+	// Incidents are on Microsoft Graph only, whatever the credential's Alerts API (backend/incidents.ts)
+	{ operation: 'incident.getAll', label: 'Incident: Get Many', anyOf: GRAPH_INCIDENT_READ_ROLES, api: 'graph', optional: true },
+	{ operation: 'incident.get', label: 'Incident: Get', anyOf: GRAPH_INCIDENT_READ_ROLES, api: 'graph', optional: true },
+	{ operation: 'incident.update', label: 'Incident: Update', anyOf: GRAPH_INCIDENT_WRITE_ROLES, api: 'graph', optional: true },
+	{ operation: 'incident.addComment', label: 'Incident: Add Comment', anyOf: GRAPH_INCIDENT_WRITE_ROLES, api: 'graph', optional: true },
+	// Advanced hunting is on Microsoft Graph only, whatever the credential's Alerts API
+	// (https://learn.microsoft.com/en-us/graph/api/security-security-runhuntingquery, Permissions).
+	{ operation: 'hunting.runQuery', label: 'Hunting: Run Query', anyOf: GRAPH_HUNTING_ROLES, api: 'graph', optional: true },
 ];
 
 export const OPERATION_NEEDS: OperationNeed[] = [
@@ -113,9 +124,9 @@ export const PACKAGE_PERMISSIONS: Array<{ permission: string; requiredFor: strin
 export const GRAPH_PERMISSIONS: Array<{ permission: string; requiredFor: string; required: boolean }> = [
 	{ permission: 'SecurityAlert.ReadWrite.All', requiredFor: 'Alert operations on Microsoft Graph: Get, Get Many, Get Related, Update, Update Many, Add Comment (SecurityAlert.Read.All is enough for read-only use)', required: true },
 	{ permission: 'SecurityAlert.Read.All', requiredFor: 'Read-only alternative on Microsoft Graph: Get, Get Many, Get Related', required: false },
-	{ permission: 'SecurityIncident.Read.All', requiredFor: 'Planned: reading incidents on Microsoft Graph (no operation uses it yet)', required: false },
-	{ permission: 'SecurityIncident.ReadWrite.All', requiredFor: 'Planned: updating and commenting on incidents on Microsoft Graph (no operation uses it yet)', required: false },
-	{ permission: 'ThreatHunting.Read.All', requiredFor: 'Planned: advanced hunting through Microsoft Graph (no operation uses it yet)', required: false },
+	{ permission: 'SecurityIncident.Read.All', requiredFor: 'Incident: Get, Get Many (incidents are on Microsoft Graph, whatever the credential\'s Alerts API)', required: false },
+	{ permission: 'SecurityIncident.ReadWrite.All', requiredFor: 'Incident: Update, Add Comment (also covers reading incidents)', required: false },
+	{ permission: 'ThreatHunting.Read.All', requiredFor: 'Hunting: Run Query (advanced hunting through Microsoft Graph, whatever the credential\'s Alerts API)', required: false },
 ];
 
 /** The permission table with its API column: WindowsDefenderATP (Defender for Endpoint API) and Microsoft Graph. */

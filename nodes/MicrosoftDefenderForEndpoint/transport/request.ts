@@ -65,6 +65,8 @@ export interface ApiRequest {
 	notFoundMessage?: string;
 	/** permissions this call needs, named in a 403 message when the API does not name them */
 	requiredRoles?: string[];
+	/** client timeout of one attempt (default REQUEST_TIMEOUT_MS); advanced hunting queries may run ~3 minutes */
+	timeoutMs?: number;
 }
 
 export interface DefenderSession {
@@ -477,7 +479,8 @@ export function apiError(node: INode, info: FailureInfo, request: ApiRequest, se
 	}
 	return new NodeApiError(
 		node,
-		{ message: redact(message), code: d?.code ?? null, target: d?.target ?? null, status: info.status ?? null } as JsonObject,
+		// apiMessage / transportCode: the API's own words and the network cause, for callers that name failures themselves (backend/hunting.ts)
+		{ message: redact(message), code: d?.code ?? null, target: d?.target ?? null, status: info.status ?? null, apiMessage: d?.message ? redact(d.message) : null, transportCode: info.transportCode ?? null } as JsonObject,
 		{
 			message: redact(message),
 			description: redact(`${description}${correlation}`),
@@ -660,7 +663,7 @@ export async function defenderRequest<T = unknown>(ctx: DefenderContext, request
 			},
 			disableFollowRedirect: true,
 			sendCredentialsOnCrossOriginRedirect: false,
-			timeout: REQUEST_TIMEOUT_MS,
+			timeout: request.timeoutMs ?? REQUEST_TIMEOUT_MS,
 			// Internal only: the headers give the API's clock (Date, transport/serverClock.ts); callers get the body.
 			returnFullResponse: true,
 		};

@@ -100,6 +100,7 @@ import {
 	pollStream,
 	type StreamState,
 	streamStateBudget,
+	type TimeField,
 	type WatchField,
 } from './poller';
 import { cursorTicks, readStoredState, recoveredBoundary, splitKey, type StoredState, streamKey, TRIGGER_STATE_VERSION, type TriggerState } from './state.pure';
@@ -120,11 +121,24 @@ export const AUTO_MAX_PAGE_WITH_EVIDENCE = 1000;
 
 const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * A stream page request: `filter` is the Defender for Endpoint OData of it (`<field> ge <from>` and the server filter);
+ * `stream` says the same structurally, for an API that takes another query language (trigger/graphStream.ts).
+ */
+export type StreamListQuery = AlertListQuery & { stream?: { field: TimeField; from: string } };
+
 /** What the orchestration needs of a tenant's backend (backend/types.ts AlertBackend is one). */
 export interface TenantApi {
 	/** tenant the calls go to, as the backend names it (GUID or domain) */
 	readonly tenantId: string;
-	listAlerts(query: AlertListQuery): Promise<AlertRecord[]>;
+	listAlerts(query: StreamListQuery): Promise<AlertRecord[]>;
+	/**
+	 * False for a processed alert that a filter the API could not apply excludes: the stream consumes it (it is never
+	 * read as new again) but it is not delivered. Absent: every emitted alert is delivered.
+	 */
+	deliver?(alert: AlertRecord): boolean;
+	/** the API's own record of an alert the poller emitted (absent: the alert is that record) */
+	rawOf?(alert: AlertRecord): AlertRecord;
 	portalUrl(id: string): string;
 	/** GUID of the tenant the token is issued for (the token's `tid`); undefined: use `tenantId` */
 	tenantGuid?(): Promise<string | undefined>;
@@ -409,6 +423,7 @@ export async function runTriggerPoll(plan: TriggerPlan, previousData: unknown, d
 				async (req) => {
 					const page = await api.listAlerts({
 						filter: and(`${req.field} ge ${req.from}`, plan.serverFilter),
+						stream: { field: req.field, from: req.from },
 						orderBy: `${req.field} asc`,
 						top: req.top,
 						skip: req.skip,
@@ -446,7 +461,7 @@ export async function runTriggerPoll(plan: TriggerPlan, previousData: unknown, d
 			resumeAt ??= listedKey(outcome.tenant.tenantId);
 			continue;
 		}
-		if (api) for (const emitted of outcome.emitted) alerts.push({ emitted, tenant: outcome.tenant, api });
+		if (api) for (const emitted of outcome.emitted) if (api.deliver?.(emitted.alert) ?? true) alerts.push({ emitted, tenant: outcome.tenant, api });
 		if (outcome.error !== undefined) {
 			failures.push({ tenant: outcome.tenant, tenantId: outcome.tenantId, error: outcome.error, alertsEmitted: outcome.emitted.length });
 		}
@@ -498,7 +513,8 @@ export async function runTriggerPoll(plan: TriggerPlan, previousData: unknown, d
 
 /** Writes `state` into n8n's static data object in place (n8n saves it when the poll emits). */
 export function writeTriggerState(target: Record<string, unknown>, state: TriggerState): void {
-	for (const k of Object.keys(target)) if (k !== 'v' && k !== 'streams' && k !== 'resumeAt') delete target[k];
+	// `incidents` holds the incident events' own state (trigger/incidentStream.pure.ts), kept while alerts are polled
+	for (const k of Object.keys(target)) if (k !== 'v' && k !== 'streams' && k !== 'resumeAt' && k !== 'incidents') delete target[k];
 	target.v = state.v;
 	target.streams = state.streams;
 	if (state.resumeAt !== undefined) target.resumeAt = state.resumeAt;

@@ -23,7 +23,11 @@ import { type IDataObject, type IPollFunctions, NodeOperationError } from 'n8n-w
 import { CredentialInputError } from '../core/credentials';
 import { LimitInputError, parseMaxThrottleWaitMs, THROTTLE_WAIT } from '../core/limits';
 import { isTimestamp, normalizeTimestamp } from '../helpers/timestamps';
-import { buildTriggerFilter, type TriggerFilters } from './filters';
+import type { AlertWhere } from '../core/graphAlerts';
+import { INCIDENT_SEVERITIES, INCIDENT_STATUSES, type IncidentWhere } from '../core/graphIncidents';
+import { validateEnumList } from '../helpers/validation';
+import { buildAlertFilter } from '../helpers/odata';
+import { readTriggerWhere, type TriggerFilters } from './filters';
 import type { StartFrom } from './orchestrator.pure';
 import { type EventKind, type WatchField, WATCH_FIELDS } from './poller';
 import { DEFAULT_BUDGET_MS, pollBudgetMs, pollIntervalMs } from './schedule.pure';
@@ -44,12 +48,18 @@ export const DEFAULT_MAX_ALERTS_PER_POLL = 2500;
 /** What both a trigger poll and "Fetch test event" need. */
 export interface SampleSettings {
 	kind: EventKind;
+	/** alerts (either API) or incidents (Microsoft Graph: trigger/incidentStream.pure.ts) */
+	subject: 'alert' | 'incident';
+	/** incident events: the Incident Filters (Graph values) */
+	incidentWhere: IncidentWhere;
 	/** updated mode: emit only when one of these changed; empty: every update (always empty in created mode) */
 	watchFields: WatchField[];
 	/** Region parameter as given (validated by backendFor) */
 	region: unknown;
-	/** OData $filter of the Filters parameter */
+	/** OData $filter of the Filters parameter (Defender for Endpoint API) */
 	serverFilter?: string;
+	/** the same filters, structured (Microsoft Graph: trigger/graphStream.ts renders them) */
+	serverWhere: AlertWhere;
 	/** customer tenants; [{ tenantId: '' }] (the credential's tenant) when Tenants is empty */
 	tenants: TenantEntry[];
 	/** Tenants entries that are not a tenant (reported on Tenant Failures, never polled) */
@@ -57,6 +67,8 @@ export interface SampleSettings {
 	multiTenant: boolean;
 	includeEvidence: boolean;
 	outputMode: 'perAlert' | 'single';
+	/** the action node's Simplify: the same keys on the Defender API and Microsoft Graph */
+	simplify: boolean;
 }
 
 /** What only a trigger poll needs. */
@@ -83,11 +95,13 @@ export type TriggerSettings = SampleSettings & ({ manual: true } | ({ manual: fa
 export function readTriggerSettings(ctx: IPollFunctions): TriggerSettings {
 	const node = ctx.getNode();
 	const event = ctx.getNodeParameter('event', 'newAlert') as string;
-	const kind: EventKind = event === 'updatedAlert' ? 'updated' : 'created';
+	const kind: EventKind = event === 'updatedAlert' || event === 'updatedIncident' ? 'updated' : 'created';
+	const subject = event === 'newIncident' || event === 'updatedIncident' ? 'incident' : 'alert';
 	const region = ctx.getNodeParameter('region', 'global') as unknown;
-	const filters = ctx.getNodeParameter('filters', {}) as TriggerFilters;
+	const filters = (subject === 'alert' ? ctx.getNodeParameter('filters', {}) : {}) as TriggerFilters;
+	const incidentWhere = subject === 'incident' ? readIncidentTriggerWhere(node, ctx.getNodeParameter('incidentFilters', {}) as IDataObject) : {};
 	const options = ctx.getNodeParameter('options', {}) as IDataObject;
-	const rawWatch = kind === 'updated' ? (ctx.getNodeParameter('watchFields', []) as unknown) : [];
+	const rawWatch = event === 'updatedAlert' ? (ctx.getNodeParameter('watchFields', []) as unknown) : [];
 	// An expression may give "status, classification" instead of a list.
 	const watchFields = (Array.isArray(rawWatch) ? rawWatch : typeof rawWatch === 'string' ? rawWatch.split(/[,\n]/) : [])
 		.map((f) => String(f).trim())
@@ -99,10 +113,12 @@ export function readTriggerSettings(ctx: IPollFunctions): TriggerSettings {
 	}
 
 	let serverFilter: string | undefined;
+	let serverWhere: AlertWhere;
 	let tenants: TenantEntry[];
 	let invalidTenants: InvalidTenantEntry[];
 	try {
-		serverFilter = buildTriggerFilter(node, filters);
+		serverWhere = readTriggerWhere(node, filters);
+		serverFilter = buildAlertFilter(serverWhere);
 		({ tenants, invalid: invalidTenants } = parseTenantList(ctx.getNodeParameter('tenants', '') as unknown));
 	} catch (error) {
 		if (error instanceof CredentialInputError) throw new NodeOperationError(node, error.message, { description: error.hint });
@@ -111,14 +127,18 @@ export function readTriggerSettings(ctx: IPollFunctions): TriggerSettings {
 	const multiTenant = tenants.length > 0 || invalidTenants.length > 0;
 	const sample: SampleSettings = {
 		kind,
+		subject,
+		incidentWhere,
 		watchFields: watchFields as WatchField[],
 		region,
 		serverFilter,
+		serverWhere,
 		tenants: multiTenant ? tenants : [{ tenantId: '', label: undefined }],
 		invalidTenants,
 		multiTenant,
 		includeEvidence: options.includeEvidence === true,
 		outputMode: options.outputMode === 'single' ? 'single' : 'perAlert',
+		simplify: options.simplify === true,
 	};
 	if (ctx.getMode() === 'manual') return { ...sample, manual: true };
 
@@ -147,8 +167,23 @@ export function readTriggerSettings(ctx: IPollFunctions): TriggerSettings {
 	};
 }
 
+/** Incident Filters: Status and Severity in Graph's values (checked here, before any request). */
+function readIncidentTriggerWhere(node: ReturnType<IPollFunctions['getNode']>, filters: IDataObject): IncidentWhere {
+	const where: IncidentWhere = {};
+	const status = validateEnumList(node, 0, 'Incident Status', filters.status, INCIDENT_STATUSES);
+	const severity = validateEnumList(node, 0, 'Incident Severity', filters.severity, INCIDENT_SEVERITIES);
+	if (status.length) where.status = status;
+	if (severity.length) where.severity = severity;
+	return where;
+}
+
 /** The Start From option as a rule; dates are validated and normalized here. */
-function startRule(ctx: IPollFunctions, options: IDataObject): StartFrom {
+function startRule(ctx: IPollFunctions, legacyOptions: IDataObject): StartFrom {
+	// Version 1.1 has Start From, Hours Back and Start Date top-level; saved version-1 nodes have them in Options
+	// (trigger/description.ts). Read them where the node's version has them.
+	const topLevel = (ctx.getNode().typeVersion ?? 1) >= 1.1;
+	const read = (name: string, fallback: unknown): unknown => (topLevel ? ctx.getNodeParameter(name, fallback) : legacyOptions[name]);
+	const options: IDataObject = { startFrom: read('startFrom', 'now') as string, hoursBack: read('hoursBack', 24) as number, startDate: read('startDate', '') as string };
 	const startFrom = (options.startFrom as string) ?? 'now';
 	if (startFrom === 'hoursBack') {
 		const hours = Number(options.hoursBack ?? 24);

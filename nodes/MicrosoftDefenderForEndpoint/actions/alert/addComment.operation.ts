@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { alertLocator, optionsCollection, simplifyOff } from '../../descriptions/common';
+import { alertLocator, optionsCollection, simplifySingleAlert } from '../../descriptions/common';
 import { decorateAlert, simplifyAlert } from '../../helpers/output';
 import { alertsApiOf, backendFor } from '../../backend';
 import { readAlertId, readCommon } from '../../helpers/params';
@@ -19,7 +19,7 @@ const properties: INodeProperties[] = [
 		placeholder: 'e.g. Ticket INC-1234 opened; isolating the device',
 		description: `Text added to the alert's comments (existing comments are kept); at most ${MAX_COMMENT_LENGTH} characters`,
 	},
-	simplifyOff,
+	...simplifySingleAlert,
 	optionsCollection(),
 ];
 

@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { CreateByReferenceInput } from '../../backend/types';
-import { optionsCollection, simplifyOff } from '../../descriptions/common';
+import { optionsCollection, simplifySingleAlert } from '../../descriptions/common';
 import { CREATE_CATEGORIES, CREATE_SEVERITIES, humanize } from '../../helpers/enums';
 import { decorateAlert, simplifyAlert } from '../../helpers/output';
 import { backendFor } from '../../backend';
@@ -80,7 +80,7 @@ const properties: INodeProperties[] = [
 		default: 'SuspiciousActivity',
 		required: true,
 	},
-	simplifyOff,
+	...simplifySingleAlert,
 	optionsCollection(),
 ];
 

@@ -1,12 +1,12 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { alertLocator, optionsCollection, simplifyOff } from '../../descriptions/common';
+import { alertLocator, optionsCollection, simplifySingleAlert } from '../../descriptions/common';
 import { decorateAlert, simplifyAlert } from '../../helpers/output';
 import { alertsApiOf, backendFor } from '../../backend';
 import { readAlertId, readCommon } from '../../helpers/params';
 
-const properties: INodeProperties[] = [alertLocator('The alert to retrieve'), simplifyOff, optionsCollection()];
+const properties: INodeProperties[] = [alertLocator('The alert to retrieve'), ...simplifySingleAlert, optionsCollection()];
 
 export const description = updateDisplayOptions({ show: { resource: ['alert'], operation: ['get'] } }, properties);
 

@@ -128,8 +128,6 @@ const properties: INodeProperties[] = [
 		default: false,
 		description: 'Whether to include each alert\'s evidence (files, processes, users, IPs, URLs) in the full output',
 	},
-	simplifyOn,
-	optionsCollection(),
 	{
 		displayName: 'Sort',
 		name: 'sort',
@@ -159,6 +157,8 @@ const properties: INodeProperties[] = [
 			},
 		],
 	},
+	simplifyOn,
+	optionsCollection(),
 ];
 
 export const description = updateDisplayOptions({ show: { resource: ['alert'], operation: ['getAll'] } }, properties);

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { alertLocator, optionsCollection, simplifyOff } from '../../descriptions/common';
+import { alertLocator, optionsCollection, simplifySingleAlert } from '../../descriptions/common';
 import { updateFieldsCollection } from '../../descriptions/updateFields';
 import { decorateAlert, simplifyAlert } from '../../helpers/output';
 import { alertsApiOf, backendFor } from '../../backend';
@@ -9,7 +9,7 @@ import { readAlertId, readCommon } from '../../helpers/params';
 import { readPatch } from '../../helpers/patch';
 import { validateComment } from '../../helpers/validation';
 
-const properties: INodeProperties[] = [alertLocator('The alert to update'), updateFieldsCollection, simplifyOff, optionsCollection()];
+const properties: INodeProperties[] = [alertLocator('The alert to update'), updateFieldsCollection, ...simplifySingleAlert, optionsCollection()];
 
 export const description = updateDisplayOptions({ show: { resource: ['alert'], operation: ['update'] } }, properties);
 
