@@ -4,8 +4,9 @@
  * into the n8n cache by scripts/n8n-install.sh (the first time about 7 minutes, later seconds). Per version:
  * the package installs the way n8n installs community packages and loads (both node types, the credential type,
  * the tool variant with N8N_COMMUNITY_PACKAGES_ALLOW_TOOL_USAGE unset); the credential test passes against the
- * emulator; one operation runs (`n8n execute`); the trigger in a published (activated) workflow polls at activation
- * and delivers alerts added afterwards.
+ * emulator; one operation of each resource runs in one workflow (`n8n execute`: Alert, Machine, Machine Action,
+ * Indicator, Tenant, and on Microsoft Graph Incident and Hunting), the action node in version 1 and 1.1; the trigger
+ * (version 1.1) in a published (activated) workflow polls at activation and delivers alerts added afterwards.
  * Why not the newest 2.x patch: n8n@2.41.3 cannot be installed (its dependency @n8n/agents@0.26.2 is not on the
  * registry), so 2.41.1, which the rest of the suite runs, is the newest installable 2.x.
  */
@@ -52,6 +53,7 @@ const suite = SPECS.length > 0 ? describe : describe.skip;
 suite.each(SPECS.length > 0 ? SPECS : [{ version: 'none', nodeMajor: 0 }])('n8n $version on Node $nodeMajor', ({ version, nodeMajor }) => {
 	let n8n: N8nInstance;
 	let emulator: EmulatorProcess;
+	let credential: ReturnType<typeof emulatorCredential>;
 
 	beforeAll(async () => {
 		const [runtime, tgz] = await Promise.all([ensureRuntime({ version, nodeMajor }), packTarball()]);
@@ -67,7 +69,16 @@ suite.each(SPECS.length > 0 ? SPECS : [{ version: 'none', nodeMajor: 0 }])('n8n 
 			},
 		});
 		await installPackage(n8n, tgz);
-		await importCredentials(n8n, [emulatorCredential(emulator.state)]);
+		// Incidents and hunting (Graph): the emulator serves Graph and the tenant consented to its permissions too
+		await emulator.control('POST', '/graph', { enabled: true });
+		await emulator.control('POST', '/roles', {
+			tenantId: emulator.state.tenants[0].id,
+			clientId: emulator.state.clientId,
+			roles: ['Alert.ReadWrite.All', 'Machine.Read.All', 'File.Read.All', 'Ip.Read.All', 'URL.Read.All', 'User.Read.All', 'Ti.ReadWrite.All', 'SecurityIncident.Read.All', 'ThreatHunting.Read.All'],
+		});
+		credential = emulatorCredential(emulator.state);
+		Object.assign(credential.data, { graphBaseUrl: emulator.state.url, graphScope: 'https://graph.microsoft.com/.default' });
+		await importCredentials(n8n, [credential]);
 		await start(n8n);
 		// 1.x answers /healthz/readiness a few seconds before it mounts its /rest routes.
 		await waitFor(async () => (await fetch(`${n8n.baseUrl}/rest/settings`)).status === 200, { timeoutMs: 60_000, intervalMs: 500, what: 'the /rest routes' });
@@ -94,7 +105,7 @@ suite.each(SPECS.length > 0 ? SPECS : [{ version: 'none', nodeMajor: 0 }])('n8n 
 	});
 
 	it('passes the credential test against the emulator', async () => {
-		const credential = emulatorCredential(emulator.state);
+		// the stored credential's own data: n8n 1.x saves the tested data back with the token it got
 		// POST /rest/credentials/test is what the editor's Test button calls (1.x has no public-API equivalent).
 		const result = await rest<{ status: string; message: string }>(n8n, 'POST', '/credentials/test', {
 			credentials: { id: credential.id, name: credential.name, type: credential.type, data: credential.data },
@@ -102,18 +113,47 @@ suite.each(SPECS.length > 0 ? SPECS : [{ version: 'none', nodeMajor: 0 }])('n8n 
 		expect(result).toMatchObject({ status: 'OK' });
 	});
 
-	it('runs an operation (Alert → Get Many) with n8n execute', async () => {
-		const id = await importWorkflow(n8n, manualWorkflow(`compat ${version}: get alerts`, [defenderNode('Alerts', { resource: 'alert', operation: 'getAll', limit: 3 })]));
+	it('runs one operation of each resource (Alert in node versions 1 and 1.1) with n8n execute', async () => {
+		// executeOnce: each node runs once whatever it receives; alwaysOutputData: an empty list (no machine actions yet) does not stop the chain
+		const once = { extra: { executeOnce: true, alwaysOutputData: true } };
+		const nodes = [
+			defenderNode('Alerts', { resource: 'alert', operation: 'getAll', limit: 3 }, once),
+			defenderNode('Alerts 1.1', { resource: 'alert', operation: 'getAll', limit: 2 }, { ...once, typeVersion: 1.1 }),
+			defenderNode('Machines', { resource: 'machine', operation: 'getAll', limit: 2 }, once),
+			defenderNode('Machine Actions', { resource: 'machineAction', operation: 'getAll', limit: 2 }, once),
+			defenderNode('Indicators', { resource: 'indicator', operation: 'getAll', limit: 2 }, once),
+			defenderNode('Access', { resource: 'tenant', operation: 'checkAccess' }, once),
+			defenderNode('Incidents', { resource: 'incident', operation: 'getAll', limit: 2 }, once),
+			defenderNode('Hunt', { resource: 'hunting', operation: 'runQuery', query: 'AlertInfo | take 2' }, once),
+		];
+		const id = await importWorkflow(n8n, manualWorkflow(`compat ${version}: every resource`, nodes));
 		const result = await execute(n8n, id);
+		if (result.errorMessage) console.log(`[e2e] failed at ${String(result.run.data.resultData.lastNodeExecuted)}: ${JSON.stringify(result.run.data.resultData.error).slice(0, 1500)}`);
 		expect(result.errorMessage).toBeUndefined();
+		const tenantId = emulator.state.tenants[0].id;
 		const items = nodeItems(result.run, 'Alerts');
 		expect(items).toHaveLength(3);
-		for (const item of items) expect(item).toMatchObject({ tenantId: emulator.state.tenants[0].id, dedupKey: expect.stringMatching(/:/) });
+		for (const item of items) expect(item).toMatchObject({ tenantId, dedupKey: expect.stringMatching(/:/) });
+		// version 1.1: Simplify is on by default
+		const simple = nodeItems(result.run, 'Alerts 1.1');
+		expect(simple).toHaveLength(2);
+		expect(Object.keys(simple[0])).toEqual(expect.arrayContaining(['id', 'title', 'severity', 'dedupKey']));
+		expect(simple[0]).not.toHaveProperty('evidence');
+		expect(nodeItems(result.run, 'Machines')).toHaveLength(2);
+		expect(nodeItems(result.run, 'Machine Actions').length).toBeLessThanOrEqual(2);
+		expect(nodeItems(result.run, 'Indicators').length).toBeLessThanOrEqual(2);
+		expect(nodeItems(result.run, 'Access')).toHaveLength(1);
+		const incidents = nodeItems(result.run, 'Incidents');
+		expect(incidents).toHaveLength(2);
+		for (const item of incidents) expect(String(item.dedupKey)).toMatch(/:incident:/);
+		const rows = nodeItems(result.run, 'Hunt');
+		expect(rows).toHaveLength(2);
+		for (const row of rows) expect(row).toMatchObject({ tenantId });
 	});
 
 	it('activates the trigger (one poll at activation) and delivers alerts added afterwards', async () => {
 		const tenantId = emulator.state.tenants[0].id;
-		const trigger = defenderNode(TRIGGER, { event: 'newAlert', pollTimes: { item: [{ mode: 'everyMinute' }] }, options: { startFrom: 'now' } }, { type: TRIGGER_TYPE });
+		const trigger = defenderNode(TRIGGER, { event: 'newAlert', pollTimes: { item: [{ mode: 'everyMinute' }] }, startFrom: 'now' }, { type: TRIGGER_TYPE, typeVersion: 1.1 });
 		const workflowId = await importWorkflow(n8n, chain(`compat ${version}: trigger`, [trigger, noOpNode()]));
 		const mark = await logMark(emulator);
 		// n8n 2.x publishes, 1.x activates; both are public-API calls on the running server.

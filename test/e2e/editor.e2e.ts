@@ -110,7 +110,7 @@ describe('the node in the n8n editor', () => {
 			const workflowId = new URL(page.url()).pathname.split('/')[2];
 			expect(workflowId).toMatch(/^\w+$/);
 			const saved = await waitForSavedNode(n8n, workflowId);
-			expect(saved).toMatchObject({ type: NODE_TYPE, typeVersion: 1, parameters: expect.objectContaining({ operation: 'get' }) });
+			expect(saved).toMatchObject({ type: NODE_TYPE, typeVersion: 1.1, parameters: expect.objectContaining({ operation: 'get' }) });
 			await screenshot(page, 'editor', '3-canvas');
 
 			// No failed request for the package's assets (icons etc.) and no page error mentioning the package.

@@ -7,6 +7,9 @@
  *                        shown with it
  *   trigger-canvas       the trigger's two output labels, not cut off
  *   example-workflow     examples/mssp-high-severity-triage.workflow.json on the canvas
+ * n8n tests a saved credential when its form opens, and no test may reach Microsoft: this n8n sends its outbound
+ * HTTPS through the emulator's CONNECT proxy, which serves the Commercial cloud's real hostnames itself
+ * (login.microsoftonline.com, api.security.microsoft.com; test/emulator/proxy.ts) and connects nowhere else.
  * Every run writes them to artifacts/screenshots/. Only with UPDATE_README_SCREENSHOTS=1 are the README's pictures
  * (docs/images/*.png, committed) replaced too, so they change when someone means to change them.
  */
@@ -25,6 +28,7 @@ import {
 	CREDENTIAL_TYPE,
 	creatorItem,
 	disposeInstance,
+	emulatorCredential,
 	importCredentials,
 	importWorkflow,
 	installPackage,
@@ -41,11 +45,14 @@ import {
 	searchNodeCreator,
 	signInToEditor,
 	start,
+	startEmulatorProcess,
 	tid,
 	TRIGGER_TYPE,
 	type BrowserSession,
+	type EmulatorProcess,
 	type N8nInstance,
 } from './lib';
+import { getFreePort } from './lib/proc';
 
 const GROUP = 'screenshots';
 const README_IMAGES = join(REPO_ROOT, 'docs', 'images');
@@ -72,20 +79,24 @@ async function positions(scope: Locator, texts: string[]): Promise<number[]> {
 describe('the editor as users see it (screenshots)', () => {
 	let n8n: N8nInstance;
 	let browser: BrowserSession;
+	let emulator: EmulatorProcess;
 
 	beforeAll(async () => {
 		clearArtifacts(GROUP);
-		n8n = await createInstance({ name: 'screenshots' });
+		emulator = await startEmulatorProcess({ noRateLimits: true, proxyPort: await getFreePort() });
+		n8n = await createInstance({
+			name: 'screenshots',
+			env: { HTTPS_PROXY: emulator.state.proxyUrl, HTTP_PROXY: emulator.state.proxyUrl, NODE_USE_ENV_PROXY: '1', NO_PROXY: '127.0.0.1,localhost' },
+		});
 		await installPackage(n8n, await packTarball());
-		// The example's credential, so its nodes show a selected credential (never used: nothing runs here).
-		await importCredentials(n8n, [
-			{
-				id: 'mdeMsspCredential',
-				name: 'Defender (MSSP app)',
-				type: CREDENTIAL_TYPE,
-				data: { cloud: 'commercial', alertsApi: 'defender', tenantId: 'contoso.onmicrosoft.com', clientId: '5b1c0d2e-8f4a-4c3b-9d6e-1a2b3c4d5e6f', authentication: 'clientSecret', clientSecret: 'not-a-real-secret-value' },
-			},
-		]);
+		// The example's credential, so its nodes show a selected credential; against the emulator, because n8n tests it
+		// when the form opens (nothing else runs here).
+		const credential = emulatorCredential(emulator.state, { id: 'mdeMsspCredential', name: 'Defender (MSSP app)', tenantId: emulator.state.tenants[0].domain });
+		// the Commercial cloud as a user has it (its real hosts, reached through the emulator's proxy)
+		for (const key of ['authorityHost', 'apiBaseUrl']) delete (credential.data as Record<string, unknown>)[key];
+		Object.assign(credential.data, { cloud: 'commercial', alertsApi: 'defender', authentication: 'clientSecret' });
+		expect(credential.type).toBe(CREDENTIAL_TYPE);
+		await importCredentials(n8n, [credential]);
 		await start(n8n);
 		await login(n8n);
 		browser = await launchBrowser({ viewport: { width: 1440, height: 1250 } });
@@ -98,6 +109,7 @@ describe('the editor as users see it (screenshots)', () => {
 			await browser.close();
 		}
 		if (n8n) await disposeInstance(n8n);
+		if (emulator) await emulator.stop();
 	});
 
 	const guarded = (name: string, body: (page: Page) => Promise<void>) =>
@@ -136,6 +148,9 @@ describe('the editor as users see it (screenshots)', () => {
 		const labels = await positions(modal, ['Cloud', 'Alerts API', 'Tenant ID', 'Client ID', 'Authentication', 'Client Secret']);
 		expect(labels.every((p) => p >= 0)).toBe(true);
 		expect([...labels].sort((a, b) => a - b)).toEqual(labels);
+		// The README picture starts at the top of the form (Cloud, Alerts API, the notice): the modal scrolls inside.
+		await modal.getByText('Cloud', { exact: true }).first().evaluate((e) => e.scrollIntoView({ block: 'start' }));
+		await page.waitForTimeout(200);
 		await picture(page, 'credential-form', true);
 
 		// Cloud options in the order Commercial, GCC, GCC High, DoD, Custom.

@@ -94,6 +94,8 @@ describe('Check Access: per tenant and per API', () => {
 		expect(apisReady[1].roles).toEqual(['SecurityAlert.ReadWrite.All']);
 		expect(apisReady[1].allowedOperations).toEqual(expect.arrayContaining(['Alert: Get Many', 'Alert: Update Many', 'Alert: Add Comment']));
 		expect(apisReady[1].nextStep).toMatch(/can be switched to Microsoft Graph Security API/);
+		// the roles are SecurityAlert only: the next step names what incidents and hunting still need
+		expect(apisReady[1].nextStep).toMatch(/incidents need SecurityIncident\.Read\.All or SecurityIncident\.ReadWrite\.All; advanced hunting needs ThreatHunting\.Read\.All/);
 		const apisPending = pending.apis as IDataObject[];
 		expect(pending.ready).toBe(true); // the Defender API still works there
 		expect(apisPending[1]).toMatchObject({ api: 'graph', ready: false, roles: [] });

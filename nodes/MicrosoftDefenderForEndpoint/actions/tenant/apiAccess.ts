@@ -36,6 +36,14 @@ export function accessSummary(api: ApiName, roles: string[], tenant: string, sel
 	} else {
 		nextStep = `The ${API_LABELS[api]} is ready in tenant ${tenant}${selected ? '' : api === 'graph' ? ': the credential\'s Alerts API can be switched to Microsoft Graph Security API' : ' (machines and indicators use it)'}.`;
 	}
+	if (api === 'graph') {
+		// Graph-only resources: say what each still needs, so one consent round covers them too
+		const needs = (operation: string) => blocked.find((n) => n.operation === operation);
+		const missing = [needs('incident.getAll') ? `incidents need ${needs('incident.getAll')!.anyOf.join(' or ')}` : undefined, needs('hunting.runQuery') ? `advanced hunting needs ${needs('hunting.runQuery')!.anyOf.join(' or ')}` : undefined].filter(
+			(m): m is string => m !== undefined,
+		);
+		if (missing.length) nextStep += ` On Microsoft Graph, ${missing.join('; ')} (the same consent round adds them).`;
+	}
 	return {
 		allowedOperations: allowed.map((n) => n.label),
 		blockedOperations: blocked.map((n) => ({ operation: n.label, needs: n.anyOf.join(' or ') })),
