@@ -1,7 +1,8 @@
 /**
  * The Microsoft Graph Security API backend in a real n8n 2.41.1 against the emulator (Graph enabled, Contoso
  * consented to SecurityAlert.ReadWrite.All again, documented rate limits on): a credential whose Alerts API is
- * Microsoft Graph Security API runs Get Many, Get Many → Update Many ($batch) and Add Comment (`n8n execute`), then
+ * Microsoft Graph Security API runs Get Many, Get Many → Update Many ($batch), Add Comment, Get (portal URL) →
+ * Update → Get Related (machine, from the evidence), and Create by Reference (a clear error, nothing sent) (`n8n execute`), then
  * n8n's credential test button runs through the REST API (`POST /rest/credentials/{id}/test`) for that credential
  * and for a customer that has not consented to the Graph permissions.
  */
@@ -41,6 +42,7 @@ describe('the Microsoft Graph Security API backend in a real n8n', () => {
 	let run: ExecuteResult;
 	let api: LogEntry[];
 	let commented: string;
+	let triaged: string;
 	let newIds: string[];
 	let subRequests: Array<{ method: string; status: number; url: string }>;
 	const tests: Record<string, { status: string; message: string }> = {};
@@ -61,6 +63,7 @@ describe('the Microsoft Graph Security API backend in a real n8n', () => {
 		const all = await alerts(contoso);
 		newIds = all.filter((a) => a.status === 'New').map((a) => a.id);
 		commented = all[0].id;
+		triaged = all.find((a) => a.id !== commented && a.machineId)!.id as string;
 
 		const graphData = { alertsApi: 'graph', graphBaseUrl: state.url, graphScope: 'https://graph.microsoft.com/.default' };
 		const graphCred = emulatorCredential(state, GRAPH_CREDENTIAL);
@@ -80,6 +83,28 @@ describe('the Microsoft Graph Security API backend in a real n8n', () => {
 				node('Update Many', { resource: 'alert', operation: 'updateMany', alertIds: '={{ $json.id }}', updateFields: { status: 'InProgress', assignedTo: 'soc@contoso.com' } }),
 			],
 			[node('Add Comment', { resource: 'alert', operation: 'addComment', alertId: { __rl: true, mode: 'id', value: commented }, comment: 'Ticket INC-42 opened (via Microsoft Graph)' })],
+			[
+				node('Get', { resource: 'alert', operation: 'get', alertId: { __rl: true, mode: 'url', value: `https://security.microsoft.com/alerts/${triaged}` } }),
+				node('Update', { resource: 'alert', operation: 'update', alertId: { __rl: true, mode: 'id', value: '={{ $json.id }}' }, updateFields: { status: 'Resolved', classification: 'TruePositive', determination: 'Malware' } }),
+				node('Get Related', { resource: 'alert', operation: 'getRelated', alertId: { __rl: true, mode: 'id', value: '={{ $json.id }}' }, entities: 'machine' }),
+			],
+			[
+				{
+					...node('Create by Reference', {
+						resource: 'alert',
+						operation: 'createByReference',
+						eventTime: '2026-12-01T00:00:00Z',
+						reportId: '1',
+						machineId: 'f'.repeat(40),
+						severity: 'High',
+						title: 't',
+						description: 'd',
+						recommendedAction: 'r',
+						category: 'Persistence',
+					}),
+					onError: 'continueRegularOutput',
+				},
+			],
 		]);
 		const id = await importWorkflow(n8n, workflow);
 
@@ -140,6 +165,25 @@ describe('the Microsoft Graph Security API backend in a real n8n', () => {
 		expect((item.comments as Array<{ comment: string }>).map((c) => c.comment)).toContain('Ticket INC-42 opened (via Microsoft Graph)');
 		expect(api.filter((e) => e.method === 'POST' && e.path === `/v1.0/security/alerts_v2/${commented}/comments`)).toHaveLength(1);
 		expect((await alerts(contoso)).find((a) => a.id === commented)!.comments.map((c) => c.comment)).toContain('Ticket INC-42 opened (via Microsoft Graph)');
+	});
+
+	it('Get (portal URL) → Update → Get Related on Graph: one GET, one PATCH, the machine from the evidence; the emulator shows the change', async () => {
+		const [got] = jsonOf(run.run, 'Get');
+		expect(got.id).toBe(triaged);
+		const [updated] = jsonOf(run.run, 'Update');
+		// raw output (node version 1: Simplify off) is Graph's own spelling
+		expect(updated).toMatchObject({ id: triaged, status: 'resolved', classification: 'truePositive', determination: 'malware' });
+		expect(api.filter((e) => e.method === 'PATCH' && e.path === `/v1.0/security/alerts_v2/${triaged}`)).toHaveLength(1);
+		const after = (await alerts(contoso)).find((a) => a.id === triaged)!;
+		expect(after).toMatchObject({ status: 'Resolved', classification: 'TruePositive', determination: 'Malware' });
+		const [related] = jsonOf(run.run, 'Get Related');
+		expect(related).toMatchObject({ alertId: triaged, machine: { id: after.machineId } });
+	});
+
+	it('Create by Reference on Graph: the error names the Defender API option and nothing is sent', () => {
+		const [item] = jsonOf(run.run, 'Create by Reference');
+		expect(String(item.error)).toMatch(/Create by Reference exists on the Defender for Endpoint API only/);
+		expect(api.filter((e) => e.method === 'POST' && /alerts\/createAlertByReference|CreateAlertByReference/i.test(e.path))).toEqual([]);
 	});
 
 	it('the credential test button (REST API) on Graph: passes with a Graph token; a customer without Graph consent gets the permission named', () => {
