@@ -26,7 +26,7 @@ import { GraphStreamError, graphStreamApi, splitTriggerWhere } from './trigger/g
 import { INCIDENT_PAGE_SIZE, INCIDENT_STATE_KEY, incidentStreamApi } from './trigger/incidentStream.pure';
 import { pollKey } from './trigger/pollLock.pure';
 import type { Emitted, EventKind } from './trigger/poller';
-import { graphOrder, pollLocks, primedStarts, serverClock } from './trigger/processMemory';
+import { clockProbes, graphOrder, pollLocks, primedStarts, serverClock } from './trigger/processMemory';
 import { staleLockMs } from './trigger/schedule.pure';
 import { readTriggerSettings, type SampleSettings } from './trigger/settings';
 import type { InvalidTenantEntry, TenantEntry } from './trigger/tenants';
@@ -225,7 +225,6 @@ export class MicrosoftDefenderForEndpointTrigger implements INodeType {
 					}
 				})());
 			const field = settings.kind === 'created' ? 'alertCreationTime' : 'lastUpdateTime';
-			let probe: Promise<unknown> | undefined;
 			// Graph serves at most 50 incidents a page: a page size above it would make a full page look like the last
 			const plan = incidents ? { ...settings, pageSize: Math.min(settings.pageSize ?? INCIDENT_PAGE_SIZE, INCIDENT_PAGE_SIZE) } : settings;
 			const result = await runTriggerPoll(plan, incidents ? staticData : alertStateOf(staticData), {
@@ -237,16 +236,17 @@ export class MicrosoftDefenderForEndpointTrigger implements INodeType {
 					if (known !== undefined) return { ms: known, fromApi: true };
 					if (api && url) {
 						// One small request to learn the API's clock (its Date header), once per API origin and process;
-						// tenants priming at the same time wait for it. If it fails, this tenant fails (and a later one asks).
+						// tenants and triggers priming at the same time wait for it (trigger/processMemory.ts clockProbes).
+						// If it fails, this tenant fails (and a later one asks).
 						const ask = async () => await api.listAlerts({ top: 1, orderBy: `${field} desc` });
-						const mine = probe === undefined;
-						const shared = (probe ??= ask());
+						const mine = !clockProbes.has(url);
+						const shared = mine ? clockProbes.start(url, ask()) : clockProbes.get(url)!;
 						const failed = await shared.then(
 							() => false,
 							() => true,
 						);
 						if (failed) {
-							if (probe === shared) probe = undefined;
+							clockProbes.forget(url, shared);
 							if (mine) await shared; // this tenant's own request failed: the tenant fails with its error
 							else await ask(); // another tenant's request failed: ask for this one
 						}

@@ -49,6 +49,7 @@ describe('the trigger on Microsoft Graph, published, under n8n start', () => {
 	let updatedId: string;
 	let incidentWf: string;
 	let added: string[] = [];
+	let addedMark = 0;
 	let addedIncidents: string[] = [];
 
 	const pollsSince = async (mark: number) => await emulatorRequests(emulator, { kind: 'api', tenantId, sinceSeq: mark });
@@ -101,7 +102,7 @@ describe('the trigger on Microsoft Graph, published, under n8n start', () => {
 		await waitFor(async () => (await pollsSince(mark)).length > 3, { timeoutMs: 30_000, what: 'the activation polls' });
 		await sleep(2000);
 		const requests = await pollsSince(mark);
-		// the API's clock is learned once per process (its Date header), then each trigger reads from there
+		// the API's clock is learned once per API origin and process (its Date header), also when the three activate at once
 		expect(requests.filter((r) => /desc$/.test(String(r.query?.$orderby)))).toHaveLength(1);
 		const reads = requests.filter((r) => /asc$/.test(String(r.query?.$orderby))).map(describeEntry);
 		expect(reads.some((r) => /^api GET \/v1\.0\/security\/alerts_v2\?.*createdDateTime ge .*→ 200/.test(r))).toBe(true);
@@ -116,6 +117,7 @@ describe('the trigger on Microsoft Graph, published, under n8n start', () => {
 	it('delivers alerts added while it runs (two sharing a timestamp) in the next tick, exactly once, in the Graph shape', async () => {
 		const now = toTicks(await emulatorNow(emulator));
 		const specs = [0n, 0n, 1n].map((d, k) => ({ alertCreationTime: fromTicks(now + d), title: `e2e graph trigger ${k}`, status: 'New' }));
+		addedMark = await logMark(emulator);
 		const created = (await emulator.control<{ value: Array<{ id: string; incidentId: number | string }> }>('POST', `/tenants/${tenantId}/alerts`, specs)).value;
 		added = created.map((a) => a.id);
 		addedIncidents = [...new Set(created.map((a) => String(a.incidentId)))];
@@ -155,6 +157,14 @@ describe('the trigger on Microsoft Graph, published, under n8n start', () => {
 		// Updated Alert ran nothing for the new alerts: New is the creation value of the watched Status
 		expect(await finished(updatedId)).toEqual([]);
 		const target = added[0];
+		// The workflows tick at their own random second: let Updated Alert read the new alerts once (their first
+		// version) before the change, so the change is compared with what it saw
+		await waitFor(async () => (await pollsSince(addedMark)).some((r) => r.path === '/v1.0/security/alerts_v2' && String(r.query?.$filter).includes('lastUpdateDateTime ge')), {
+			timeoutMs: TICK_TIMEOUT_MS,
+			intervalMs: 500,
+			what: 'an Updated Alert tick after the alerts were added',
+		});
+		await sleep(2000);
 		await emulator.control('PATCH', `/tenants/${tenantId}/alerts/${target}`, { status: 'InProgress' });
 		const mark = await logMark(emulator);
 		const list = await waitFor(

@@ -19,7 +19,7 @@ let graphCred: ReturnType<TriggerEnv['addCredential']>;
 beforeAll(async () => {
 	env = await createTriggerEnv({
 		emulator: { graph: true },
-		scenario: { tenants: 2, alertsPerTenant: 20, roles: [...MSSP_ROLES, 'SecurityAlert.ReadWrite.All'] },
+		scenario: { tenants: 2, alertsPerTenant: 20, roles: [...MSSP_ROLES, 'SecurityAlert.ReadWrite.All', 'SecurityIncident.Read.All'] },
 	});
 	graphCred = env.addCredential('graph-cred', { alertsApi: 'graph', graphBaseUrl: env.emu.url, graphScope: GRAPH_SCOPE });
 });
@@ -236,4 +236,15 @@ test('Simplify: the same trigger on the Defender API and on Graph outputs the sa
 	expect(d.alerts[0]).toMatchObject({ event: 'updatedAlert', status: 'InProgress', classification: 'TruePositive', changedFields: ['status'], previous: {}, previousKnown: false });
 	expect(Object.keys(d.alerts[0])).toContain('dedupKey');
 	expect(Object.keys(d.alerts[0])).not.toContain('createdDateTime');
+});
+
+test('triggers priming at the same time learn the API clock with ONE request between them', async () => {
+	const a = env.deploy({ event: 'newAlert' }, { cred: graphCred });
+	const b = env.deploy({ event: 'updatedAlert' }, { cred: graphCred });
+	const c = env.deploy({ event: 'newIncident' }, { cred: graphCred });
+	const since = env.emu.lastSeq();
+	const polls = await Promise.all([a.poll(), b.poll(), c.poll()]);
+	expect(polls.map((p) => p.raw)).toEqual([null, null, null]);
+	const probes = env.emu.requests({ kind: 'api', sinceSeq: since }).filter((r) => /desc$/.test(String(r.query.$orderby)));
+	expect(probes).toHaveLength(1);
 });

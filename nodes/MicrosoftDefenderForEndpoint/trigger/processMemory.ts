@@ -11,6 +11,29 @@ import { primedStarts } from './primed.pure';
 
 export { pollLocks, primedStarts, serverClock };
 
+/**
+ * The request in flight that learns an API origin's clock (its Date header), so triggers priming at the same time
+ * send one, not one each. Settled entries are removed: the clock itself is in serverClock.
+ */
+const probes = new Map<string, Promise<unknown>>();
+export const clockProbes = {
+	has: (origin: string) => probes.has(origin),
+	get: (origin: string) => probes.get(origin),
+	start(origin: string, request: Promise<unknown>): Promise<unknown> {
+		probes.set(origin, request);
+		const done = () => {
+			if (probes.get(origin) === request) probes.delete(origin);
+		};
+		request.then(done, done);
+		return request;
+	},
+	/** a failed probe: the next tenant asks again */
+	forget(origin: string, request: Promise<unknown>): void {
+		if (probes.get(origin) === request) probes.delete(origin);
+	},
+	clear: () => probes.clear(),
+};
+
 /** API origins (base URLs) whose alert lists refused `$orderby`; bounded. */
 const unorderedOrigins = new Set<string>();
 const MAX_ORIGINS = 1000;
@@ -33,4 +56,5 @@ export function resetTriggerProcessMemory(): void {
 	primedStarts.clear();
 	serverClock.clear();
 	graphOrder.clear();
+	clockProbes.clear();
 }
