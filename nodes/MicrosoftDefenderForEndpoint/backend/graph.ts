@@ -144,7 +144,7 @@ export async function graphBackend(ctx: DefenderContext, options: BackendOptions
 		if (query.filter !== undefined) {
 			throw new NodeOperationError(node, 'This reads alerts with a Defender for Endpoint OData filter, which Microsoft Graph does not take', {
 				description:
-					'The trigger reads alerts through the Defender for Endpoint API only in this version: set the credential\'s Alerts API to Defender for Endpoint API for trigger workflows (the action node works with either).',
+					'Every operation and the trigger pass Microsoft Graph a structured query (trigger/graphStream.pure.ts for the trigger); a Defender OData filter reaching this backend is a bug of this package: please report it with the operation used. Meanwhile the credential\'s Alerts API = Defender for Endpoint API avoids it.',
 				itemIndex,
 			});
 		}
