@@ -18,6 +18,7 @@ import {
 	graphPatchBody,
 	isGraphAlert,
 	QueryNotSupportedError,
+	readGraphListRefusal,
 	relatedFromGraphEvidence,
 	stableAlertId,
 	toGraphEnum,
@@ -217,5 +218,17 @@ describe('Graph alerts in the package vocabulary', () => {
 		expect(graphPatchBody({ comment: 'x' } as never)).toEqual({});
 		expect(graphAlertShows({ ...graphAlert, status: 'resolved', determination: 'notMalicious' }, { status: 'Resolved', determination: 'Clean' })).toBe(true);
 		expect(graphAlertShows(graphAlert, { status: 'Resolved' })).toBe(false);
+	});
+});
+
+describe('readGraphListRefusal: what a Graph 400 to a list request refused', () => {
+	test('the page limit it names, $orderby, and the properties it names', () => {
+		const top = readGraphListRefusal("The limit of '50' for Top query has been exceeded. The value from the incoming request is '2000'.");
+		expect([top.topLimit, top.orderBy]).toEqual([50, false]);
+		const order = readGraphListRefusal('The query specified in the URI is not valid. $orderby is not supported on alerts_v2.');
+		expect([order.topLimit, order.orderBy]).toEqual([undefined, true]);
+		const property = readGraphListRefusal("Invalid filter clause: Could not find a property named 'Category' on type 'microsoft.graph.security.alert'.");
+		expect([property.mentions('category'), property.mentions('incidentId'), property.orderBy]).toEqual([true, false, false]);
+		expect(readGraphListRefusal("The limit of '0' for Top query").topLimit).toBeUndefined();
 	});
 });

@@ -14,8 +14,8 @@
  * a full page is followed by `$skip`), filters on category, incidentId and detectionSource (sent; applied locally if
  * refused), and the determination spellings (the SDK names; the value-table names if refused).
  */
-import type { ICredentialDataDecryptedObject, IDataObject, INode, JsonObject } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
+import { NodeOperationError, sleep } from 'n8n-workflow';
 
 import { alertPortalUrl } from '../core/clouds';
 import {
@@ -24,6 +24,7 @@ import {
 	graphOrderBy,
 	graphPatchBody,
 	type OptionalClause,
+	readGraphListRefusal,
 	relatedFromGraphEvidence,
 	type RelatedKindName,
 } from '../core/graphAlerts';
@@ -51,6 +52,7 @@ import type { BackendOptions } from './mde';
 import { addHints } from './hints';
 import { queryError } from './query';
 import type { AlertBackend, AlertListQuery, AlertPatch, AlertRecord, ReadBackResult, RelatedKind, TokenInfo, UpdateEachResult, UpdateOutcome } from './types';
+import { nodeError, stripContext } from './entities';
 
 /** Largest page asked for. Not documented for alerts_v2; a smaller limit the service names in its 400 is used instead. */
 export const GRAPH_MAX_PAGE_SIZE = 2000;
@@ -86,25 +88,10 @@ function alertPath(id: string, ...rest: string[]): string {
 	return `/security/alerts_v2/${[id, ...rest].map((s) => encodeURIComponent(s)).join('/')}`;
 }
 
-function stripContext<T extends object>(entity: T): T {
-	if (entity && typeof entity === 'object' && '@odata.context' in entity) {
-		const { ['@odata.context']: _ignored, ...rest } = entity as Record<string, unknown>;
-		void _ignored;
-		return rest as T;
-	}
-	return entity;
-}
-
 function lower(headers: unknown): Record<string, string> {
 	const out: Record<string, string> = {};
 	if (headers && typeof headers === 'object') for (const [k, v] of Object.entries(headers as Json)) if (v !== undefined && v !== null) out[k.toLowerCase()] = String(v);
 	return out;
-}
-
-/** An error from the transport as the node error it already is (anything else wrapped), for re-throwing. */
-function nodeError(node: INode, error: unknown): NodeApiError | NodeOperationError {
-	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
-	return new NodeApiError(node, error as JsonObject);
 }
 
 function commentsOf(body: unknown): unknown[] | undefined {
@@ -180,20 +167,19 @@ export async function graphBackend(ctx: DefenderContext, options: BackendOptions
 			} catch (error) {
 				const info = describeFailure(error);
 				if (info.status !== 400 || attempt > 4) throw nodeError(node, error);
-				const text = `${info.defender?.message ?? ''} ${info.message}`;
-				const top = /limit of '(\d+)' for Top query/i.exec(text);
-				if (top && Number(top[1]) >= 1 && Number(top[1]) < maxTop) {
-					maxTop = Number(top[1]);
+				const refusal = readGraphListRefusal(`${info.defender?.message ?? ''} ${info.message}`);
+				if (refusal.topLimit !== undefined && refusal.topLimit < maxTop) {
+					maxTop = refusal.topLimit;
 					continue;
 				}
-				if (qs.$orderby && /orderby|order by/i.test(text)) {
+				if (qs.$orderby && refusal.orderBy) {
 					orderByRefused = true;
 					notify('Microsoft Graph refused $orderby for alerts_v2: the alerts come in the API\'s default order, not sorted as asked.');
 					continue;
 				}
 				if (sent.length > 0) {
 					// An undocumented filter property was refused: ask without it and apply it here.
-					const named = sent.filter((o) => text.toLowerCase().includes(o.field.toLowerCase()));
+					const named = sent.filter((o) => refusal.mentions(o.field));
 					for (const o of named.length ? named : sent) refusedOptional.add(o.field);
 					continue;
 				}

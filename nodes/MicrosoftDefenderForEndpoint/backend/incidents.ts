@@ -18,10 +18,10 @@
  * the Update page's `notMalicious`/`notEnoughDataToValidate` spelling if refused), nextLink (followed on the API's own
  * origin only; without one a full page is followed by `$skip`).
  */
-import type { ICredentialDataDecryptedObject, IDataObject, INode, JsonObject } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { GRAPH_DETERMINATION_ALTERNATES, type OptionalClause } from '../core/graphAlerts';
+import { GRAPH_DETERMINATION_ALTERNATES, type OptionalClause, readGraphListRefusal } from '../core/graphAlerts';
 import {
 	GRAPH_INCIDENT_MAX_PAGE_SIZE,
 	type IncidentPatch,
@@ -41,6 +41,7 @@ import { type BackendTarget, validatedTarget } from './index';
 import type { BackendOptions } from './mde';
 import { queryError } from './query';
 import type { TokenInfo } from './types';
+import { nodeError, stripContext } from './entities';
 
 export type IncidentRecord = { id: string; [key: string]: unknown };
 
@@ -101,20 +102,6 @@ type Session = DefenderSession & { data: ICredentialDataDecryptedObject };
 type ListBody = { value?: unknown; '@odata.nextLink'?: unknown };
 
 const INCIDENTS = ['security', 'incidents'];
-
-function stripContext<T extends object>(entity: T): T {
-	if (entity && typeof entity === 'object' && '@odata.context' in entity) {
-		const { ['@odata.context']: _ignored, ...rest } = entity as Record<string, unknown>;
-		void _ignored;
-		return rest as T;
-	}
-	return entity;
-}
-
-function nodeError(node: INode, error: unknown): NodeApiError | NodeOperationError {
-	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
-	return new NodeApiError(node, error as JsonObject);
-}
 
 function recordsOf(body: ListBody | undefined): IncidentRecord[] {
 	return Array.isArray(body?.value) ? (body.value as IncidentRecord[]).map((r) => stripContext(r)) : [];
@@ -211,18 +198,17 @@ export async function graphIncidentBackend(ctx: DefenderContext, options: Backen
 			} catch (error) {
 				const info = describeFailure(error);
 				if (info.status !== 400 || attempt > 4) throw nodeError(node, error);
-				const text = `${info.defender?.message ?? ''} ${info.message}`;
-				const limit = /limit of '(\d+)' for Top query/i.exec(text);
-				if (limit && Number(limit[1]) >= 1 && Number(limit[1]) < top) {
-					maxTop = Number(limit[1]);
+				const refusal = readGraphListRefusal(`${info.defender?.message ?? ''} ${info.message}`);
+				if (refusal.topLimit !== undefined && refusal.topLimit < top) {
+					maxTop = refusal.topLimit;
 					continue;
 				}
-				if (qs.$orderby && /orderby|order by/i.test(text)) {
+				if (qs.$orderby && refusal.orderBy) {
 					orderByRefused = true;
 					notify('Microsoft Graph refused $orderby for incidents: each page is sorted as asked, the pages come in the API\'s default order.');
 					continue;
 				}
-				const named = sent.filter((o) => text.toLowerCase().includes(o.field.toLowerCase()));
+				const named = sent.filter((o) => refusal.mentions(o.field));
 				if (named.length > 0) {
 					// An undocumented filter property was refused: ask without it and apply it here.
 					for (const o of named) refusedOptional.add(o.field);

@@ -9,6 +9,7 @@ import { capMessage, type IndicatorAction, type IndicatorType, isIndicatorCapErr
 import { INDICATOR_ROLES } from '../helpers/permissions';
 import { type ApiRequest, type DefenderContext, defenderRequest, openSession } from '../transport/request';
 import type { BackendOptions } from './mde';
+import { stripContext } from './entities';
 
 export type IndicatorRecord = { id: string; indicatorValue?: string; indicatorType?: string; [key: string]: unknown };
 
@@ -199,11 +200,3 @@ export async function mdeIndicatorBackend(ctx: DefenderContext, options: Backend
 	};
 }
 
-function stripContext<T extends object>(entity: T): T {
-	if (entity && typeof entity === 'object' && '@odata.context' in entity) {
-		const { ['@odata.context']: _ignored, ...rest } = entity as Record<string, unknown>;
-		void _ignored;
-		return rest as T;
-	}
-	return entity;
-}

@@ -21,6 +21,7 @@ import { MACHINE_READ_ROLES, rolesFor } from '../helpers/permissions';
 import { type DefenderContext, type DefenderSession, defenderRequest, describeFailure, openSession, sessionToken } from '../transport/request';
 import type { BackendOptions } from './mde';
 import type { AlertRecord } from './types';
+import { stripContext } from './entities';
 
 export type MachineRecord = { id: string; computerDnsName?: string | null; machineTags?: string[]; [key: string]: unknown };
 export type MachineActionRecord = { id: string; type?: string; status?: string; machineId?: string | null; [key: string]: unknown };
@@ -99,15 +100,6 @@ export const MACHINE_MAX_PAGE_SIZE = 10_000;
 type Session = DefenderSession & { data: ICredentialDataDecryptedObject };
 
 const MACHINE_READ = MACHINE_READ_ROLES;
-
-function stripContext<T extends object>(entity: T): T {
-	if (entity && typeof entity === 'object' && '@odata.context' in entity) {
-		const { ['@odata.context']: _ignored, ...rest } = entity as Record<string, unknown>;
-		void _ignored;
-		return rest as T;
-	}
-	return entity;
-}
 
 function valueOf<T>(body: { value?: unknown } | undefined): T[] {
 	return Array.isArray(body?.value) ? (body.value as T[]) : [];

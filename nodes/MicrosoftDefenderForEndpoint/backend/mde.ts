@@ -11,6 +11,7 @@ import { odataString } from '../helpers/odata';
 import { mdeFilter } from './query';
 import { fromDate } from '../helpers/timestamps';
 import type { AlertBackend, AlertListQuery, AlertPatch, AlertRecord, CreateByReferenceInput, ReadBackResult, RelatedKind, TokenInfo } from './types';
+import { stripContext } from './entities';
 
 export interface BackendOptions {
 	itemIndex?: number;
@@ -206,11 +207,3 @@ export async function mdeBackend(ctx: DefenderContext, options: BackendOptions =
 	return backend;
 }
 
-function stripContext<T extends object>(entity: T): T {
-	if (entity && typeof entity === 'object' && '@odata.context' in entity) {
-		const { ['@odata.context']: _ignored, ...rest } = entity as Record<string, unknown>;
-		void _ignored;
-		return rest as T;
-	}
-	return entity;
-}

@@ -316,6 +316,27 @@ export function assertDefenderCanFilter(where: AlertWhere): void {
 
 const ORDER_FIELDS: Readonly<Record<string, string>> = { alertCreationTime: 'createdDateTime', lastUpdateTime: 'lastUpdateDateTime' };
 
+/** What a Microsoft Graph 400 answer to a list request refused, read from its message (alerts_v2 and incidents). */
+export interface GraphListRefusal {
+	/** the page limit the service named ("The limit of '50' for Top query has been exceeded") */
+	topLimit?: number;
+	/** the message is about `$orderby` */
+	orderBy: boolean;
+	/** the message names this property (an undocumented filter property it refused) */
+	mentions(field: string): boolean;
+}
+
+/** The wording is not documented: read loosely, as the emulator and public reports show it. */
+export function readGraphListRefusal(message: string): GraphListRefusal {
+	const top = /limit of '(\d+)' for Top query/i.exec(message);
+	const limit = top ? Number(top[1]) : undefined;
+	return {
+		topLimit: limit !== undefined && limit >= 1 ? limit : undefined,
+		orderBy: /orderby|order by/i.test(message),
+		mentions: (field) => message.toLowerCase().includes(field.toLowerCase()),
+	};
+}
+
 /** `alertCreationTime desc` → `createdDateTime desc` (fields this package sorts by; others pass through). */
 export function graphOrderBy(orderBy: string | undefined): string | undefined {
 	if (!orderBy) return undefined;
