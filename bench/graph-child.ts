@@ -4,12 +4,7 @@
  * Controlled over IPC: {id, cmd, args} → {id, result} | {id, error}.
  */
 import { DEFAULT_RATE_LIMITS, type Emulator, MSSP_ROLES, type RequestFilter, startEmulator } from '../test/emulator';
-
-interface Msg {
-	id: number;
-	cmd: string;
-	args?: Record<string, unknown>;
-}
+import { serveCommands } from './child';
 
 let emu: Emulator | undefined;
 
@@ -51,10 +46,4 @@ async function handle(cmd: string, args: Record<string, unknown> = {}): Promise<
 	}
 }
 
-process.on('message', (msg: Msg) => {
-	handle(msg.cmd, msg.args).then(
-		(result) => process.send!({ id: msg.id, result }),
-		(error: unknown) => process.send!({ id: msg.id, error: error instanceof Error ? error.message : String(error) }),
-	);
-});
-process.send!({ ready: true });
+serveCommands(handle);

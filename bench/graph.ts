@@ -16,10 +16,12 @@
  * On its own (re-executes itself with NODE_EXTRA_CA_CERTS set; run with --expose-gc for a clean RSS baseline):
  *   bash scripts/run-node24.sh node --expose-gc --require ts-node/register/transpile-only bench/graph.ts
  */
-import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
+import { RssSampler, startChild } from './child';
 
 export type GraphBenchRow = [string, string, string, string, string, string];
 
@@ -49,50 +51,8 @@ const TRIGGER_TENANTS = 20;
 const UPDATES = 1000;
 const LIST_ALERTS = 50_000;
 
-class Child {
-	private seq = 0;
-	private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-	constructor(readonly proc: ChildProcess) {
-		proc.on('message', (m: { id?: number; result?: unknown; error?: string }) => {
-			if (m.id === undefined) return;
-			const p = this.pending.get(m.id);
-			if (!p) return;
-			this.pending.delete(m.id);
-			if (m.error) p.reject(new Error(m.error));
-			else p.resolve(m.result);
-		});
-	}
-	async call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
-		const id = ++this.seq;
-		return await new Promise<T>((resolve, reject) => {
-			this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-			this.proc.send({ id, cmd, args });
-		});
-	}
-}
 
-async function startChild(): Promise<Child> {
-	const proc = fork(path.join(__dirname, 'graph-child.ts'), [], { execArgv: ['--require', 'ts-node/register/transpile-only'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: process.env });
-	await new Promise<void>((resolve, reject) => {
-		proc.once('message', () => resolve());
-		proc.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
-	});
-	return new Child(proc);
-}
 
-class RssSampler {
-	peak = 0;
-	private timer?: NodeJS.Timeout;
-	start(): void {
-		this.peak = process.memoryUsage().rss;
-		this.timer = setInterval(() => (this.peak = Math.max(this.peak, process.memoryUsage().rss)), 10);
-	}
-	stop(): number {
-		if (this.timer) clearInterval(this.timer);
-		this.peak = Math.max(this.peak, process.memoryUsage().rss);
-		return this.peak;
-	}
-}
 
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
@@ -134,7 +94,7 @@ export async function measureReturnAll(api: 'defender' | 'graph', alerts = LIST_
 	const { MicrosoftDefenderForEndpoint } = require('../nodes/MicrosoftDefenderForEndpoint/MicrosoftDefenderForEndpoint.node.ts') as typeof import('../nodes/MicrosoftDefenderForEndpoint/MicrosoftDefenderForEndpoint.node');
 	const { resetProcessState } = require('../nodes/MicrosoftDefenderForEndpoint/transport/processState') as typeof import('../nodes/MicrosoftDefenderForEndpoint/transport/processState');
 	/* eslint-enable @typescript-eslint/no-require-imports */
-	const child = await startChild();
+	const child = await startChild('graph-child.ts');
 	try {
 		const emu = await child.call<{ url: string; clientId: string; clientSecret: string; tenants: Array<{ id: string; alertIds: string[] }> }>('start', { scale, tenants: [alerts] });
 		const tenantId = emu.tenants[0].id;
@@ -176,7 +136,7 @@ async function measureTrigger(api: 'defender' | 'graph', scale: number): Promise
 	const { resetProcessState } = require('../nodes/MicrosoftDefenderForEndpoint/transport/processState') as typeof import('../nodes/MicrosoftDefenderForEndpoint/transport/processState');
 	const { resetTriggerProcessMemory } = require('../nodes/MicrosoftDefenderForEndpoint/trigger/processMemory') as typeof import('../nodes/MicrosoftDefenderForEndpoint/trigger/processMemory');
 	/* eslint-enable @typescript-eslint/no-require-imports */
-	const child = await startChild();
+	const child = await startChild('graph-child.ts');
 	try {
 		const emu = await child.call<{ url: string; clientId: string; clientSecret: string; tenants: Array<{ id: string }> }>('start', { scale, tenants: Array.from({ length: TRIGGER_TENANTS }, () => 0) });
 		resetProcessState({ pacerTimeScale: scale });
@@ -239,7 +199,7 @@ export async function benchGraph(options: { updates?: number; listAlerts?: numbe
 	const { resetProcessState } = require('../nodes/MicrosoftDefenderForEndpoint/transport/processState') as typeof import('../nodes/MicrosoftDefenderForEndpoint/transport/processState');
 	/* eslint-enable @typescript-eslint/no-require-imports */
 
-	const child = await startChild();
+	const child = await startChild('graph-child.ts');
 	try {
 		const emu = await child.call<{ url: string; clientId: string; clientSecret: string; tenants: Array<{ id: string; alertIds: string[] }> }>('start', { scale, tenants: [updates] });
 		const [tUpdate] = emu.tenants;

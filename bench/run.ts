@@ -1,7 +1,8 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
+import { RssSampler, startChild } from './child';
 
 interface TenantInfo {
 	id: string;
@@ -19,57 +20,8 @@ const UPDATES = 1000;
 const LIST_ALERTS = 50_000;
 const GET_EXECUTIONS = 100;
 
-class Child {
-	private seq = 0;
-	private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-	constructor(readonly proc: ChildProcess) {
-		proc.on('message', (m: { id?: number; result?: unknown; error?: string }) => {
-			if (m.id === undefined) return;
-			const p = this.pending.get(m.id);
-			if (!p) return;
-			this.pending.delete(m.id);
-			if (m.error) p.reject(new Error(m.error));
-			else p.resolve(m.result);
-		});
-	}
-	async call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
-		const id = ++this.seq;
-		return await new Promise<T>((resolve, reject) => {
-			this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-			this.proc.send({ id, cmd, args });
-		});
-	}
-}
 
-async function startChild(): Promise<Child> {
-	 
-	const proc = fork(path.join(__dirname, 'emulator-child.ts'), [], {
-		execArgv: ['--require', 'ts-node/register/transpile-only'],
-		stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-		env: process.env,
-	});
-	await new Promise<void>((resolve, reject) => {
-		proc.once('message', () => resolve());
-		proc.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
-	});
-	return new Child(proc);
-}
 
-class RssSampler {
-	peak = 0;
-	private timer?: NodeJS.Timeout;
-	start(): void {
-		this.peak = process.memoryUsage().rss;
-		this.timer = setInterval(() => {
-			this.peak = Math.max(this.peak, process.memoryUsage().rss);
-		}, 10);
-	}
-	stop(): number {
-		if (this.timer) clearInterval(this.timer);
-		this.peak = Math.max(this.peak, process.memoryUsage().rss);
-		return this.peak;
-	}
-}
 
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
@@ -84,7 +36,7 @@ export async function main(): Promise<void> {
 	const { tokenBroker } = require('../nodes/MicrosoftDefenderForEndpoint/transport/tokens') as typeof import('../nodes/MicrosoftDefenderForEndpoint/transport/tokens');
 	/* eslint-enable @typescript-eslint/no-require-imports */
 
-	const child = await startChild();
+	const child = await startChild('emulator-child.ts');
 	try {
 		const t0 = Date.now();
 		// tenants: [per-item updates, Update Many, Get Many 50k, Get ×100]
